@@ -1,0 +1,126 @@
+"""The local admin socket: ``printbridge status``, ``emulate`` and ``print`` talk to the
+running daemon through ``<state-dir>/printbridge.sock`` (one JSON request line, one JSON
+reply line).  The socket is mode 0600: only root or the daemon's user may use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from firmware.system import System
+from hal.emulated import EmulatedPort
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST = 64 * 1024
+
+
+class AdminServer:
+    def __init__(self, system: System, path: Path) -> None:
+        self.system = system
+        self.path = path
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        self._server = await asyncio.start_unix_server(self._handle, path=str(self.path))
+        os.chmod(self.path, 0o600)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await reader.readline()
+            if len(line) > MAX_REQUEST:
+                raise ValueError("request too long")
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise ValueError("request must be a JSON object")
+            reply = await self.dispatch(request)
+        except Exception as exc:
+            reply = {"ok": False, "error": str(exc)}
+        writer.write(json.dumps(reply).encode() + b"\n")
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+            writer.close()
+
+    async def dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
+        command = request.get("command")
+        if command == "status":
+            return {"ok": True, "status": self.system.status()}
+        if command == "emulate":
+            return self._emulate(request)
+        if command == "print":
+            return await self._print(request)
+        raise ValueError(f"unknown command {command!r}")
+
+    def _emulate(self, request: dict[str, Any]) -> dict[str, Any]:
+        printer = self.system.printer(request.get("printer"))
+        if printer is None:
+            raise ValueError(f"no printer {request.get('printer')!r}")
+        worker = self.system.workers[printer.name]
+        if not isinstance(worker.port, EmulatedPort):
+            raise ValueError(f"printer {printer.name!r} is not an emulated printer")
+        value = request.get("value")
+        worker.port.inject(str(request.get("action")), None if value is None else int(value))
+        worker.request_poll()
+        return {"ok": True}
+
+    async def _print(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Spool a local file (the spool API, without any network protocol)."""
+        printer = self.system.printer(request.get("printer"))
+        if printer is None:
+            raise ValueError(f"no printer {request.get('printer')!r}")
+        path = Path(str(request["path"]))
+
+        async def chunks() -> AsyncIterator[bytes]:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(256 * 1024):
+                    yield chunk
+
+        job = await self.system.submit(
+            printer,
+            chunks(),
+            format=str(request.get("format", "application/octet-stream")),
+            name=str(request.get("name") or path.name),
+            user=str(request.get("user", "local")),
+            origin="local",
+        )
+        return {"ok": True, "job_id": job.id}
+
+
+def call(socket_path: Path, request: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+    """Client side: send one request to the daemon and return its reply."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(socket_path))
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise ConnectionError(
+                f"no printbridge daemon at {socket_path} (is it running? --state-dir?)"
+            ) from exc
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            data += piece
+    reply: dict[str, Any] = json.loads(data)
+    if not reply.get("ok"):
+        raise RuntimeError(reply.get("error", "daemon refused the request"))
+    return reply

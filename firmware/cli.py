@@ -1,0 +1,190 @@
+"""``printbridge`` — the daemon and its field diagnostics."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from firmware import __version__
+from firmware.config import DEFAULT_CONFIG_PATH, Config, load_config
+
+
+def _add_config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help=f"config file (default {DEFAULT_CONFIG_PATH})")
+    parser.add_argument("--board", help="board profile (default: from config, else emulator)")
+    parser.add_argument("--state-dir", type=Path, help="state directory (spool, output, socket)")
+
+
+def _config(args: argparse.Namespace, **overrides: Any) -> Config:
+    path = args.config
+    if path is None and DEFAULT_CONFIG_PATH.is_file():
+        path = DEFAULT_CONFIG_PATH
+    overrides["state_dir"] = args.state_dir
+    return load_config(path, args.board, overrides)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _config(
+        args,
+        listen=args.listen,
+        ipp_port=args.ipp_port,
+        snmp_port=args.snmp_port,
+        raw_port=args.raw_port,
+        lpd_port=args.lpd_port,
+    )
+    level = logging.DEBUG if args.verbose else getattr(logging, config.log_level.upper(), 20)
+    logging.getLogger().setLevel(level)
+    from firmware.daemon import serve
+
+    asyncio.run(serve(config))
+    return 0
+
+
+def _call(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]:
+    from firmware.admin import call
+
+    return call(_config(args).socket_path, request)
+
+
+def _level(level: int) -> str:
+    return {-2: "unknown", -3: "some remaining"}.get(level, f"{level}%")
+
+
+def format_status(status: dict[str, Any]) -> str:
+    up = int(status["uptime"])
+    lines = [
+        f"Printbridge {status['version']} on board {status['board']}, "
+        f"up {up // 3600}:{up // 60 % 60:02d}:{up % 60:02d}",
+        f"IPP and web: http://{status['listen']}:{status['ipp_port']}/",
+    ]
+    for p in status["printers"]:
+        lines.append(f"Printer {p['name']}: {p['state']} ({', '.join(p['reasons'])})")
+        lines.append(f"  port      {p['port']} ({'connected' if p['connected'] else 'absent'})")
+        if p["device_id"]:
+            lines.append(f"  device id {p['device_id']}")
+        supplies = ", ".join(f"{s['name']} {_level(s['level'])}" for s in p["supplies"])
+        lines.append(f"  supplies  {supplies}")
+        trays = ", ".join(f"{t['source']}: {t['media']}, {_level(t['level']).rstrip('%')} sheets"
+                          for t in p["trays"])
+        lines.append(f"  media     {trays}")
+        c = p["counters"]
+        lines.append(f"  counters  {c['impressions']} impressions, {c['sheets']} sheets, "
+                     f"{c['jobs']} jobs")
+        queued = [j for j in p["jobs"] if j["state"] in
+                  ("pending", "pending-held", "processing", "processing-stopped")]
+        lines.append(f"  queued    {len(queued)} job(s)")
+        for j in queued:
+            lines.append(f"    {j['id']:>5} {j['state']:<19} {j['size']:>10} B  {j['name']}")
+    return "\n".join(lines)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    status = _call(args, {"command": "status"})["status"]
+    print(json.dumps(status, indent=2) if args.json else format_status(status))
+    return 0
+
+
+def cmd_emulate(args: argparse.Namespace) -> int:
+    value = args.value
+    if args.action in ("toner", "paper") and value is None:
+        print(f"printbridge emulate {args.action} needs a number", file=sys.stderr)
+        return 2
+    _call(args, {"command": "emulate", "printer": args.printer, "action": args.action,
+                 "value": value})
+    return 0
+
+
+def cmd_print(args: argparse.Namespace) -> int:
+    reply = _call(args, {"command": "print", "printer": args.printer,
+                         "path": str(args.file.resolve()), "format": args.format})
+    print(f"job {reply['job_id']} accepted")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from hal.port import PortError
+    from hal.registry import create_port
+
+    port = create_port(args.uri, dict(kv.split("=", 1) for kv in args.option))
+    try:
+        port.open()
+        status = port.status()
+        device_id = port.device_id()
+    except PortError as exc:
+        print(f"{args.uri}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        port.close()
+    from firmware.reasons import reasons_for
+
+    print(f"URI        {args.uri}")
+    print(f"device id  {device_id or '(none)'}")
+    print(f"conditions {', '.join(sorted(c.value for c in status.conditions)) or 'ready'}")
+    print(f"reasons    {', '.join(reasons_for(status.conditions)) or 'none'}")
+    return 0
+
+
+EMULATE_ACTIONS = ["paper-out", "jam", "offline", "cover-open", "error", "unplug", "clear",
+                   "toner", "paper"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="printbridge", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"printbridge {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the daemon")
+    _add_config_args(run)
+    run.add_argument("--listen", help="address to listen on")
+    for name in ("ipp", "snmp", "raw", "lpd"):
+        run.add_argument(f"--{name}-port", type=int, help=f"{name.upper()} port")
+    run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", help="show the running daemon's printers and jobs")
+    _add_config_args(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=cmd_status)
+
+    emulate = sub.add_parser("emulate", help="inject a fault into the emulated printer")
+    _add_config_args(emulate)
+    emulate.add_argument("action", choices=EMULATE_ACTIONS)
+    emulate.add_argument("value", type=int, nargs="?", help="level for toner, sheets for paper")
+    emulate.add_argument("--printer", help="printer name (default: the first)")
+    emulate.set_defaults(func=cmd_emulate)
+
+    prt = sub.add_parser("print", help="spool a local file on the running daemon")
+    _add_config_args(prt)
+    prt.add_argument("file", type=Path)
+    prt.add_argument("--printer", help="printer name (default: the first)")
+    prt.add_argument("--format", default="application/octet-stream", help="MIME type")
+    prt.set_defaults(func=cmd_print)
+
+    probe = sub.add_parser("probe", help="open a printer port and show its device ID and status")
+    probe.add_argument("uri", help="port URI, e.g. emulated: or usb://...")
+    probe.add_argument("-o", "--option", action="append", default=[], help="KEY=VALUE")
+    probe.set_defaults(func=cmd_probe)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args))
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        print(f"printbridge: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Configuration: built-in defaults < board profile < ``printbridge.conf`` < command line."""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from firmware.boards import load_board
+
+DEFAULT_CONFIG_PATH = Path("/etc/printbridge/printbridge.conf")
+
+
+@dataclass(slots=True)
+class PrinterConfig:
+    name: str
+    port: str = "emulated:"
+    make_and_model: str = ""
+    info: str = ""
+    location: str = ""
+    geo_location: str = ""
+    driver: str = "auto"
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Config:
+    board: str = "emulator"
+    state_dir: Path = Path("/var/lib/printbridge")
+    listen: str = "0.0.0.0"
+    ipp_port: int = 631
+    snmp_port: int = 161
+    raw_port: int = 9100
+    lpd_port: int = 515
+    history: int = 100
+    status_interval: float = 1.0
+    write_timeout: float = 0.5
+    log_level: str = "info"
+    contact: str = ""
+    network: dict[str, Any] = field(default_factory=dict)
+    printers: list[PrinterConfig] = field(default_factory=list)
+    #: Sections of the INI file the core does not interpret (snmp, security ...), for the
+    #: subsystems that own them.
+    sections: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def socket_path(self) -> Path:
+        return self.state_dir / "printbridge.sock"
+
+
+_INT_KEYS = {"ipp_port", "snmp_port", "raw_port", "lpd_port", "history"}
+_FLOAT_KEYS = {"status_interval", "write_timeout"}
+_PRINTER_KEYS = {"port", "make_and_model", "info", "location", "geo_location", "driver"}
+
+
+def _set_daemon_key(cfg: Config, key: str, value: Any, base: Path) -> None:
+    if key == "state_dir":
+        path = Path(str(value)).expanduser()
+        cfg.state_dir = path if path.is_absolute() else (base / path)
+    elif key in _INT_KEYS:
+        setattr(cfg, key, int(value))
+    elif key in _FLOAT_KEYS:
+        setattr(cfg, key, float(value))
+    elif key in {"listen", "log_level", "contact"}:
+        setattr(cfg, key, str(value))
+    else:
+        raise ValueError(f"unknown setting [daemon] {key}")
+
+
+def _printer(cfg: Config, name: str) -> PrinterConfig:
+    for printer in cfg.printers:
+        if printer.name == name:
+            return printer
+    printer = PrinterConfig(name=name)
+    cfg.printers.append(printer)
+    return printer
+
+
+def load_config(
+    path: Path | None = None,
+    board: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config:
+    """Build the effective configuration.
+
+    Relative paths in the board profile are relative to the current directory (``make
+    run`` keeps its state in ``./var``); relative paths in the INI file are relative to
+    the file.
+    """
+    parser = configparser.ConfigParser(interpolation=None)
+    if path is not None:
+        if not path.is_file():
+            raise ValueError(f"config file not found: {path}")
+        parser.read(path)
+    board_name = board or parser.get("daemon", "board", fallback=None) or "emulator"
+    profile = load_board(board_name)
+    cfg = Config(board=board_name)
+    cwd = Path.cwd()
+    for key, value in profile.get("daemon", {}).items():
+        _set_daemon_key(cfg, key, value, cwd)
+    cfg.network = dict(profile.get("network", {}))
+    for entry in profile.get("printers", []):
+        printer = _printer(cfg, entry["name"])
+        for key in _PRINTER_KEYS & entry.keys():
+            setattr(printer, key, str(entry[key]))
+        printer.options.update({k: str(v) for k, v in entry.get("options", {}).items()})
+
+    base = path.parent.resolve() if path else cwd
+    ini_printers = [s for s in parser.sections() if s.startswith("printer:")]
+    if ini_printers:
+        # Printers named in the config file replace the board's example printer.
+        cfg.printers = [p for p in cfg.printers if f"printer:{p.name}" in ini_printers]
+    for section in parser.sections():
+        items = dict(parser.items(section))
+        if section == "daemon":
+            for key, value in items.items():
+                if key != "board":
+                    _set_daemon_key(cfg, key, value, base)
+        elif section == "network":
+            cfg.network.update(items)
+        elif section.startswith("printer:"):
+            printer = _printer(cfg, section.split(":", 1)[1].strip())
+            for key, value in items.items():
+                if key in _PRINTER_KEYS:
+                    setattr(printer, key, value)
+                else:
+                    printer.options[key] = value
+        else:
+            cfg.sections[section] = items
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set_daemon_key(cfg, key, value, cwd)
+    if not cfg.printers:
+        raise ValueError("no printer configured: add a [printer:NAME] section")
+    return cfg

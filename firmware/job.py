@@ -1,0 +1,108 @@
+"""A print job: what was submitted, where its documents are, and how far it got.
+
+Job states are the RFC 8011 §5.3.7 ``job-state`` enums.  Everything here is plain data
+that the spool serialises to JSON; the IPP layer turns it into job attributes.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class JobState(enum.IntEnum):
+    PENDING = 3
+    PENDING_HELD = 4
+    PROCESSING = 5
+    PROCESSING_STOPPED = 6
+    CANCELED = 7
+    ABORTED = 8
+    COMPLETED = 9
+
+    @property
+    def keyword(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+    @property
+    def terminal(self) -> bool:
+        return self >= JobState.CANCELED
+
+
+@dataclass(slots=True)
+class Document:
+    """One document of a job; its bytes live in the spool file ``path``."""
+
+    number: int
+    format: str = "application/octet-stream"
+    name: str = ""
+    size: int = 0
+    path: str = ""  # relative to the spool directory
+    compression: str = "none"
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Job:
+    id: int
+    printer: str
+    name: str = "Untitled"
+    user: str = "anonymous"
+    origin: str = "ipp"  # ipp, lpd, raw, local
+    host: str = ""
+    state: JobState = JobState.PENDING
+    reasons: list[str] = field(default_factory=lambda: ["none"])
+    #: Job template attributes as JSON-safe values (ints, strings, dicts, lists).
+    attributes: dict[str, Any] = field(default_factory=dict)
+    documents: list[Document] = field(default_factory=list)
+    #: True while more documents may arrive (Create-Job before the last Send-Document).
+    incoming: bool = False
+    created: float = field(default_factory=time.time)
+    processing_at: float | None = None
+    completed_at: float | None = None
+    bytes_sent: int = 0
+    impressions: int = 0
+    sheets: int = 0
+    attempts: int = 0
+    message: str = ""
+    #: Set when a cancel arrives while the job is printing; the worker finishes the cancel.
+    cancel_requested: bool = False
+
+    @property
+    def size(self) -> int:
+        return sum(d.size for d in self.documents)
+
+    @property
+    def active(self) -> bool:
+        return not self.state.terminal
+
+    def set_state(self, state: JobState, *reasons: str) -> None:
+        self.state = state
+        self.reasons = list(reasons) or ["none"]
+        now = time.time()
+        if state == JobState.PROCESSING and self.processing_at is None:
+            self.processing_at = now
+        if state.terminal:
+            self.completed_at = now
+
+    def add_reason(self, reason: str) -> None:
+        if reason not in self.reasons:
+            self.reasons = [r for r in self.reasons if r != "none"] + [reason]
+
+    def remove_reason(self, reason: str) -> None:
+        if reason in self.reasons:
+            self.reasons = [r for r in self.reasons if r != reason] or ["none"]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = int(self.state)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Job:
+        data = dict(data)
+        data["state"] = JobState(data["state"])
+        data["documents"] = [Document(**d) for d in data.get("documents", [])]
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})

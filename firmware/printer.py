@@ -1,0 +1,198 @@
+"""The printer model: the single source of truth every front end reads.
+
+State, ``printer-state-reasons``, supplies, media, counters, identity and jobs of one
+printer live here and nowhere else.  IPP, SNMP, DNS-SD, LPD, raw 9100 and the web pages
+are views: they read these attributes at request time and subscribe to change events.
+Shaped after PAPPL's ``pappl_printer_t``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+import uuid as uuidlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from firmware.events import Event, EventBus, EventKind
+from firmware.job import Job, JobState
+from firmware.reasons import is_error, reasons_for
+from hal.port import STALLING_CONDITIONS, PortCondition, PortStatus
+
+
+class PrinterState(enum.IntEnum):
+    """RFC 8011 §5.4.11 ``printer-state``."""
+
+    IDLE = 3
+    PROCESSING = 4
+    STOPPED = 5
+
+    @property
+    def keyword(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(slots=True)
+class Supply:
+    """One consumable (PWG 5100.13 printer-supply; RFC 3805 prtMarkerSuppliesEntry)."""
+
+    index: int
+    kind: str  # toner, ink, ...: PWG 5100.13 'type' keyword
+    color: str  # colour name as in marker-names / prtMarkerColorantValue
+    name: str
+    level: int  # percent of capacity; -2 unknown, -3 some remaining (RFC 3805)
+    capacity: int = 100
+    color_hex: str = "#000000"
+
+
+@dataclass(slots=True)
+class MediaTray:
+    """An input tray and what is loaded in it (prtInputEntry; media-col-ready)."""
+
+    source: str = "main"
+    media: str = "iso_a4_210x297mm"
+    media_type: str = "stationery"
+    level: int = -2  # sheets; -2 unknown (RFC 3805)
+    capacity: int = -2
+
+
+@dataclass(slots=True)
+class Counters:
+    impressions: int = 0
+    sheets: int = 0
+    jobs: int = 0  # completed jobs
+
+
+@dataclass(slots=True)
+class Identity:
+    name: str
+    make_and_model: str = "Printbridge Printer"
+    location: str = ""
+    info: str = ""
+    geo_location: str = ""
+    organization: str = ""
+    uuid: str = field(default_factory=lambda: uuidlib.uuid4().urn)
+    device_id: str = ""
+    serial: str = ""
+
+
+class Printer:
+    """One printer: identity, live state, supplies, counters and its jobs."""
+
+    def __init__(self, identity: Identity, port_uri: str, events: EventBus) -> None:
+        self.identity = identity
+        self.port_uri = port_uri
+        self.events = events
+        self.jobs: dict[int, Job] = {}
+        self.supplies: list[Supply] = [
+            Supply(1, "toner", "black", "Black Toner", -2, 100, "#000000")
+        ]
+        self.trays: list[MediaTray] = [MediaTray()]
+        self.counters = Counters()
+        self.port_conditions: frozenset[PortCondition] = frozenset()
+        self.port_connected = False
+        self.device_page_count: int | None = None
+        self.paused = False
+        self.accepting = True
+        self.hold_new_jobs = False
+        self.extra_reasons: set[str] = set()
+        self.message = ""
+        self.start_time = time.time()
+        self.state_change_time = self.start_time
+        self.config_change_time = self.start_time
+        self.wakeup = asyncio.Event()
+        self._last_state: tuple[PrinterState, tuple[str, ...]] = (self.state, tuple(self.reasons))
+
+    # -- identity
+    @property
+    def name(self) -> str:
+        return self.identity.name
+
+    @property
+    def uuid(self) -> str:
+        return self.identity.uuid
+
+    # -- derived state
+    @property
+    def active_job(self) -> Job | None:
+        for job in self.jobs.values():
+            if job.state in (JobState.PROCESSING, JobState.PROCESSING_STOPPED):
+                return job
+        return None
+
+    @property
+    def stalled(self) -> bool:
+        return bool(self.port_conditions & STALLING_CONDITIONS)
+
+    @property
+    def state(self) -> PrinterState:
+        if self.paused and self.active_job is None:
+            return PrinterState.STOPPED
+        if self.stalled or any(is_error(r) for r in self.extra_reasons):
+            return PrinterState.STOPPED
+        if self.active_job is not None:
+            return PrinterState.PROCESSING
+        return PrinterState.IDLE
+
+    @property
+    def reasons(self) -> list[str]:
+        found = reasons_for(self.port_conditions)
+        if self.paused:
+            found.append("paused" if self.active_job is None else "moving-to-paused")
+        if self.hold_new_jobs:
+            found.append("hold-new-jobs")
+        found.extend(sorted(self.extra_reasons))
+        return found or ["none"]
+
+    @property
+    def queued_job_count(self) -> int:
+        return sum(1 for j in self.jobs.values() if j.active)
+
+    def active_jobs(self) -> Iterator[Job]:
+        return (j for j in self.jobs.values() if j.active)
+
+    def next_job(self) -> Job | None:
+        """The job to print next: the oldest pending one (accepted order)."""
+        if self.paused:
+            return None
+        for job in self.jobs.values():
+            if job.state == JobState.PENDING and not job.incoming:
+                return job
+        return None
+
+    # -- changes; every mutation goes through here so views get an event
+    def changed(self, kind: EventKind = EventKind.PRINTER_STATE_CHANGED) -> None:
+        now = time.time()
+        if kind == EventKind.PRINTER_CONFIG_CHANGED:
+            self.config_change_time = now
+            self.events.publish(Event(kind, self.name))
+            return
+        snapshot = (self.state, tuple(self.reasons))
+        if snapshot != self._last_state:
+            self._last_state = snapshot
+            self.state_change_time = now
+            self.events.publish(Event(EventKind.PRINTER_STATE_CHANGED, self.name))
+            if snapshot[0] == PrinterState.STOPPED:
+                self.events.publish(Event(EventKind.PRINTER_STOPPED, self.name))
+        self.wakeup.set()
+
+    def job_changed(self, job: Job, kind: EventKind = EventKind.JOB_STATE_CHANGED) -> None:
+        self.events.publish(Event(kind, self.name, job.id))
+        if kind != EventKind.JOB_PROGRESS and job.state == JobState.COMPLETED:
+            self.events.publish(Event(EventKind.JOB_COMPLETED, self.name, job.id))
+        self.changed()
+
+    def apply_port_status(self, status: PortStatus, *, connected: bool = True) -> None:
+        """Take a reading from the port: conditions, consumables, device counters."""
+        self.port_conditions = status.conditions
+        self.port_connected = connected
+        if status.marker_levels:
+            for supply in self.supplies:
+                if supply.color in status.marker_levels:
+                    supply.level = status.marker_levels[supply.color]
+        if status.paper_level is not None and self.trays:
+            self.trays[0].level = status.paper_level
+        if status.page_count is not None:
+            self.device_page_count = status.page_count
+        self.changed()

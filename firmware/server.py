@@ -1,0 +1,23 @@
+"""The HTTP server: IPP and the web pages share one aiohttp application and port."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from firmware.system import System
+from firmware.web.status import SYSTEM_KEY, status_page
+
+
+def build_app(system: System) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    app[SYSTEM_KEY] = system
+    app.router.add_get("/", status_page)
+    return app
+
+
+async def start_http(system: System) -> web.AppRunner:
+    runner = web.AppRunner(build_app(system), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, system.config.listen, system.config.ipp_port, reuse_address=True)
+    await site.start()
+    return runner

@@ -1,0 +1,361 @@
+"""The System: printers, the spool and the event bus — PAPPL's ``pappl_system_t``.
+
+Front ends get the printer model and the job operations from here; they never touch the
+spool's files or a port directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid as uuidlib
+from collections.abc import AsyncIterable
+from pathlib import Path
+from typing import Any
+
+from firmware import __version__
+from firmware.config import Config, PrinterConfig
+from firmware.events import Event, EventBus, EventKind
+from firmware.job import Document, Job, JobState
+from firmware.printer import Identity, Printer
+from firmware.spool import Spool, atomic_write
+from firmware.worker import PrintWorker
+from hal.registry import create_port
+
+log = logging.getLogger(__name__)
+
+
+class SubmissionError(Exception):
+    """A document could not be accepted (nothing of it was kept)."""
+
+
+class System:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.version = __version__
+        self.events = EventBus()
+        self.start_time = time.time()
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.spool = Spool(config.state_dir / "spool")
+        self.printers: dict[str, Printer] = {}
+        self.workers: dict[str, PrintWorker] = {}
+        self._printer_dir = config.state_dir / "printers"
+        self._printer_dir.mkdir(exist_ok=True)
+        for pcfg in config.printers:
+            self._add_printer(pcfg)
+
+    # -- printers
+    def _add_printer(self, pcfg: PrinterConfig) -> Printer:
+        saved = self._load_printer_state(pcfg.name)
+        options = dict(pcfg.options)
+        if pcfg.port.startswith("emulated"):
+            options.setdefault("output", str(self.config.state_dir / "output"))
+        port = create_port(pcfg.port, options)
+        identity = Identity(
+            name=pcfg.name,
+            make_and_model=pcfg.make_and_model or "Printbridge Printer",
+            location=pcfg.location,
+            info=pcfg.info or pcfg.name,
+            geo_location=pcfg.geo_location,
+            uuid=saved.get("uuid") or uuidlib.uuid4().urn,
+            device_id=port.device_id(),
+        )
+        printer = Printer(identity, pcfg.port, self.events)
+        counters = saved.get("counters", {})
+        for key in ("impressions", "sheets", "jobs"):
+            setattr(printer.counters, key, int(counters.get(key, 0)))
+        printer.paused = bool(saved.get("paused", False))
+        printer.accepting = bool(saved.get("accepting", True))
+        self.printers[pcfg.name] = printer
+        self.workers[pcfg.name] = PrintWorker(self, printer, port)
+        if not saved:
+            self.save_printer(printer)
+        return printer
+
+    def _printer_file(self, name: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        return self._printer_dir / f"{safe}.json"
+
+    def _load_printer_state(self, name: str) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self._printer_file(name).read_text())
+            return data
+        except (OSError, ValueError):
+            return {}
+
+    def save_printer(self, printer: Printer) -> None:
+        """Persist what must survive a restart: the UUID, counters, admin state."""
+        data = {
+            "uuid": printer.uuid,
+            "counters": {
+                "impressions": printer.counters.impressions,
+                "sheets": printer.counters.sheets,
+                "jobs": printer.counters.jobs,
+            },
+            "paused": printer.paused,
+            "accepting": printer.accepting,
+        }
+        atomic_write(self._printer_file(printer.name), json.dumps(data).encode())
+
+    @property
+    def default_printer(self) -> Printer:
+        return next(iter(self.printers.values()))
+
+    def printer(self, name: str | None) -> Printer | None:
+        if not name:
+            return self.default_printer
+        return self.printers.get(name)
+
+    def find_job(self, job_id: int) -> Job | None:
+        for printer in self.printers.values():
+            if job_id in printer.jobs:
+                return printer.jobs[job_id]
+        return None
+
+    # -- lifecycle
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        jobs = await loop.run_in_executor(self.spool.executor, self.spool.load)
+        for job in jobs:
+            printer = self.printers.get(job.printer)
+            if printer is None:
+                log.warning("spool: job %d is for unknown printer %r; kept", job.id, job.printer)
+                continue
+            printer.jobs[job.id] = job
+        await self._trim_history()
+        for worker in self.workers.values():
+            worker.start()
+        for printer in self.printers.values():
+            printer.changed()
+
+    async def stop(self) -> None:
+        for worker in self.workers.values():
+            await worker.stop()
+        for printer in self.printers.values():
+            self.save_printer(printer)
+        self.spool.executor.shutdown(wait=True)
+
+    # -- durable job changes
+    async def save_job(self, job: Job) -> None:
+        snapshot = self.spool.encode(job)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.spool.executor, self.spool.write_snapshot, job.id, snapshot)
+
+    def job_changed(self, job: Job, kind: EventKind = EventKind.JOB_STATE_CHANGED) -> None:
+        printer = self.printers.get(job.printer)
+        if printer is not None:
+            printer.job_changed(job, kind)
+
+    async def job_changed_durable(self, job: Job) -> None:
+        await self.save_job(job)
+        self.job_changed(job)
+
+    async def job_finished(self, job: Job) -> None:
+        printer = self.printers[job.printer]
+        if job.state == JobState.COMPLETED:
+            printer.counters.jobs += 1
+            printer.counters.impressions += job.impressions
+            printer.counters.sheets += job.sheets
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.spool.executor, self.spool.remove_documents, job)
+        await self.save_job(job)
+        await loop.run_in_executor(self.spool.executor, self.save_printer, printer)
+        self.job_changed(job)
+        await self._trim_history()
+
+    async def _trim_history(self) -> None:
+        for printer in self.printers.values():
+            finished = [j for j in printer.jobs.values() if j.state.terminal]
+            excess = len(finished) - self.config.history
+            if excess <= 0:
+                continue
+            loop = asyncio.get_running_loop()
+            for job in finished[:excess]:
+                del printer.jobs[job.id]
+                await loop.run_in_executor(self.spool.executor, self.spool.delete, job)
+
+    # -- submission
+    async def create_job(self, printer: Printer, **fields: Any) -> Job:
+        """Create a job that waits for its documents (IPP Create-Job; step one of Print-Job)."""
+        loop = asyncio.get_running_loop()
+        job_id = await loop.run_in_executor(self.spool.executor, self.spool.next_id)
+        job = Job(id=job_id, printer=printer.name, incoming=True, **fields)
+        job.set_state(JobState.PENDING, "job-incoming")
+        printer.jobs[job_id] = job
+        await self.save_job(job)
+        printer.job_changed(job, EventKind.JOB_CREATED)
+        return job
+
+    async def add_document(
+        self,
+        job: Job,
+        data: AsyncIterable[bytes],
+        *,
+        format: str = "application/octet-stream",
+        name: str = "",
+        last: bool = True,
+        attributes: dict[str, Any] | None = None,
+        max_size: int | None = None,
+    ) -> Document:
+        """Stream a document into the spool; returns once it is durable on disk.
+
+        On any failure nothing of the document is kept and the error propagates (the job
+        itself is left for the caller to abort or keep waiting).
+        """
+        number = len(job.documents) + 1
+        writer = self.spool.open_document(job, number)
+        loop = asyncio.get_running_loop()
+        try:
+            async for chunk in data:
+                writer.write(chunk)
+                if max_size is not None and writer.size > max_size:
+                    raise SubmissionError(f"document larger than {max_size} bytes")
+            await loop.run_in_executor(self.spool.executor, writer.commit)
+        except BaseException:
+            writer.abort()
+            raise
+        doc = Document(
+            number=number,
+            format=format,
+            name=name,
+            size=writer.size,
+            path=writer.final.name,
+            attributes=attributes or {},
+        )
+        job.documents.append(doc)
+        if last:
+            await self.close_job(job)
+        else:
+            await self.save_job(job)
+        return doc
+
+    async def close_job(self, job: Job) -> None:
+        """No more documents: the job becomes printable (IPP Close-Job, last-document)."""
+        job.incoming = False
+        printer = self.printers[job.printer]
+        if not job.documents:
+            job.set_state(JobState.ABORTED, "job-data-insufficient")
+        elif job.state == JobState.PENDING:
+            held = printer.hold_new_jobs or job.attributes.get("job-hold-until", "no-hold") not in (
+                "no-hold",
+                None,
+            )
+            if held:
+                job.set_state(JobState.PENDING_HELD, "job-hold-until-specified")
+            else:
+                job.set_state(JobState.PENDING, "job-queued")
+        await self.save_job(job)
+        self.job_changed(job)
+        if job.state.terminal:
+            await self.job_finished(job)
+
+    async def submit(
+        self,
+        printer: Printer,
+        data: AsyncIterable[bytes],
+        *,
+        format: str = "application/octet-stream",
+        **fields: Any,
+    ) -> Job:
+        """Create a job with one document (IPP Print-Job, LPD, raw 9100, ``printbridge print``)."""
+        job = await self.create_job(printer, **fields)
+        try:
+            await self.add_document(job, data, format=format, name=job.name)
+        except BaseException:
+            await self.abort_incoming(job)
+            raise
+        return job
+
+    async def abort_incoming(self, job: Job, reason: str = "submission-interrupted") -> None:
+        job.incoming = False
+        job.set_state(JobState.ABORTED, reason, "aborted-by-system")
+        with contextlib.suppress(Exception):
+            await self.job_finished(job)
+
+    # -- job control
+    async def cancel_job(self, job: Job, reason: str = "job-canceled-by-user") -> bool:
+        """Cancel a job; False when it had already finished (RFC 8011 §4.3.3)."""
+        if job.state.terminal:
+            return False
+        if job.state in (JobState.PROCESSING, JobState.PROCESSING_STOPPED):
+            job.cancel_requested = True
+            job.add_reason("processing-to-stop-point")
+            self.job_changed(job)
+            self.workers[job.printer].request_poll()
+            return True
+        job.incoming = False
+        job.set_state(JobState.CANCELED, reason)
+        await self.job_finished(job)
+        return True
+
+    async def hold_job(self, job: Job) -> bool:
+        if job.state != JobState.PENDING:
+            return False
+        job.set_state(JobState.PENDING_HELD, "job-hold-until-specified")
+        await self.job_changed_durable(job)
+        return True
+
+    async def release_job(self, job: Job) -> bool:
+        if job.state != JobState.PENDING_HELD:
+            return False
+        job.attributes.pop("job-hold-until", None)
+        job.set_state(JobState.PENDING, "job-queued")
+        await self.job_changed_durable(job)
+        return True
+
+    async def set_paused(self, printer: Printer, paused: bool) -> None:
+        printer.paused = paused
+        self.save_printer(printer)
+        printer.changed()
+
+    def status(self) -> dict[str, Any]:
+        """A JSON-safe summary for ``printbridge status`` and the web page."""
+        return {
+            "version": self.version,
+            "board": self.config.board,
+            "uptime": round(time.time() - self.start_time, 1),
+            "listen": self.config.listen,
+            "ipp_port": self.config.ipp_port,
+            "printers": [
+                {
+                    "name": p.name,
+                    "uuid": p.uuid,
+                    "state": p.state.keyword,
+                    "reasons": p.reasons,
+                    "port": p.port_uri,
+                    "connected": p.port_connected,
+                    "device_id": p.identity.device_id,
+                    "make_and_model": p.identity.make_and_model,
+                    "supplies": [
+                        {"name": s.name, "color": s.color, "level": s.level} for s in p.supplies
+                    ],
+                    "trays": [
+                        {"source": t.source, "media": t.media, "level": t.level} for t in p.trays
+                    ],
+                    "counters": {
+                        "impressions": p.counters.impressions,
+                        "sheets": p.counters.sheets,
+                        "jobs": p.counters.jobs,
+                    },
+                    "jobs": [
+                        {
+                            "id": j.id,
+                            "name": j.name,
+                            "user": j.user,
+                            "state": j.state.keyword,
+                            "reasons": j.reasons,
+                            "size": j.size,
+                            "bytes_sent": j.bytes_sent,
+                        }
+                        for j in p.jobs.values()
+                    ],
+                }
+                for p in self.printers.values()
+            ],
+        }
+
+    def publish(self, event: Event) -> None:
+        self.events.publish(event)

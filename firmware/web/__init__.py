@@ -1,0 +1,1 @@
+"""Web pages served beside IPP on the same port."""

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Install the Debian packages a target needs, when missing and when we are root.
+#   scripts/setup-system.sh run    - what `make run` needs (Python venv support)
+#   scripts/setup-system.sh test   - plus every tool the test suite drives
+set -eu
+target=${1:-run}
+
+packages="python3-venv python3-pip"
+if [ "$target" = test ]; then
+    # ipptool and its conformance suites; cupsd, lpadmin and lp as a real client; Ghostscript
+    # makes the PWG raster samples the suites print.
+    packages="$packages cups cups-client cups-ipp-utils cups-filters cups-bsd ghostscript"
+    packages="$packages iproute2 procps"
+fi
+
+missing=""
+for pkg in $packages; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+        || missing="$missing $pkg"
+done
+# A Python from elsewhere (pyenv, a distro backport) brings its own venv and pip.
+if python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    missing=$(echo "$missing" | tr ' ' '\n' | grep -vx -e python3-venv -e python3-pip | tr '\n' ' ')
+fi
+missing=$(echo $missing)
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages: $missing (run as root, or: sudo apt-get install $missing)" >&2
+    exit 1
+fi
+echo "installing: $missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
