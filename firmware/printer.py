@@ -179,7 +179,7 @@ class Printer:
 
     def job_changed(self, job: Job, kind: EventKind = EventKind.JOB_STATE_CHANGED) -> None:
         self.events.publish(Event(kind, self.name, job.id))
-        if kind != EventKind.JOB_PROGRESS and job.state == JobState.COMPLETED:
+        if kind != EventKind.JOB_PROGRESS and job.state.terminal:
             self.events.publish(Event(EventKind.JOB_COMPLETED, self.name, job.id))
         self.changed()
 

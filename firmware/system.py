@@ -42,6 +42,8 @@ class System:
         self.spool = Spool(config.state_dir / "spool")
         self.printers: dict[str, Printer] = {}
         self.workers: dict[str, PrintWorker] = {}
+        #: Fire-and-forget tasks (timeouts, identify) kept referenced until they finish.
+        self.background: set[asyncio.Task[None]] = set()
         self._printer_dir = config.state_dir / "printers"
         self._printer_dir.mkdir(exist_ok=True)
         for pcfg in config.printers:
@@ -109,6 +111,17 @@ class System:
             return self.default_printer
         return self.printers.get(name)
 
+    def printer_path(self, printer: Printer) -> str:
+        """The printer's IPP resource: the first printer is also at ``/ipp/print``."""
+        if printer is self.default_printer:
+            return "/ipp/print"
+        return f"/ipp/print/{printer.name}"
+
+    def up_time(self, timestamp: float | None = None) -> int:
+        """Seconds since start, as IPP's *-time attributes count (RFC 8011 §5.4.29); >= 1."""
+        when = time.time() if timestamp is None else timestamp
+        return max(1, int(when - self.start_time) + 1)
+
     def find_job(self, job_id: int) -> Job | None:
         for printer in self.printers.values():
             if job_id in printer.jobs:
@@ -132,6 +145,8 @@ class System:
             printer.changed()
 
     async def stop(self) -> None:
+        for task in list(self.background):
+            task.cancel()
         for worker in self.workers.values():
             await worker.stop()
         for printer in self.printers.values():
@@ -305,6 +320,14 @@ class System:
         job.set_state(JobState.PENDING, "job-queued")
         await self.job_changed_durable(job)
         return True
+
+    async def purge_history(self, printer: Printer) -> None:
+        """Forget every finished job of a printer (IPP Purge-Jobs)."""
+        loop = asyncio.get_running_loop()
+        for job in [j for j in printer.jobs.values() if j.state.terminal]:
+            del printer.jobs[job.id]
+            await loop.run_in_executor(self.spool.executor, self.spool.delete, job)
+        printer.changed()
 
     async def set_paused(self, printer: Printer, paused: bool) -> None:
         printer.paused = paused

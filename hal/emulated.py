@@ -31,6 +31,11 @@ from hal.registry import register
 
 FORM_FEED = 0x0C
 
+#: Document formats the emulated laser does not interpret itself (the document pipeline
+#: converts them before they reach a real printer): a job in one of these counts as one
+#: page rather than one page per 0x0C byte found in its binary data.
+OPAQUE_MAGIC = (b"%PDF", b"RaS2", b"UNIRAST", b"\xff\xd8\xff", b"%!PS")
+
 #: Faults that ``printbridge emulate`` can inject, by their command-line names.
 FAULTS: dict[str, PortCondition] = {
     "paper-out": PortCondition.PAPER_OUT,
@@ -70,6 +75,7 @@ class EmulatedPort(Port):
         self._fh: BinaryIO | None = None
         self._hash = hashlib.sha256()
         self._job_bytes = 0
+        self._opaque: bool | None = None
         self._is_open = False
         self._load_state()
         self._update_stall()
@@ -123,11 +129,14 @@ class EmulatedPort(Port):
             self._job = job_id
             self._hash = hashlib.sha256()
             self._job_bytes = 0
+            self._opaque = None
             self._log("begin", job_id)
 
     def end_job(self, job_id: int, *, completed: bool) -> None:
         with self._lock:
             self._close_job_file()
+            if completed and self._opaque and self.paper > 0:
+                self._print_page()
             self._log(
                 "end" if completed else "cancel",
                 job_id,
@@ -174,14 +183,14 @@ class EmulatedPort(Port):
         """Accept bytes up to the page that can no longer be printed (paper runs out)."""
         raw = chunk.tobytes()
         taken = len(raw)
-        pos = raw.find(FORM_FEED)
+        if self._opaque is None:
+            self._opaque = raw.startswith(OPAQUE_MAGIC)
+        pos = -1 if self._opaque else raw.find(FORM_FEED)
         while pos != -1:
             if self.paper <= 0:
                 taken = pos  # this page cannot come out: stall before its form feed
                 break
-            self.paper -= 1
-            self.page_count += 1
-            self.toner_used = min(self.toner_pages, self.toner_used + 1)
+            self._print_page()
             pos = raw.find(FORM_FEED, pos + 1)
         if self.paper <= 0:
             self._update_stall()
@@ -192,6 +201,11 @@ class EmulatedPort(Port):
             self._hash.update(piece)
             self._job_bytes += taken
         return taken
+
+    def _print_page(self) -> None:
+        self.paper -= 1
+        self.page_count += 1
+        self.toner_used = min(self.toner_pages, self.toner_used + 1)
 
     def status(self) -> PortStatus:
         with self._lock:

@@ -1,0 +1,382 @@
+"""Printer attributes, computed from the printer model and the driver's capabilities.
+
+RFC 8011 §5.4 (printer description), §5.2 (job template ``-default``/``-supported``),
+PWG 5100.7 (job extensions), 5100.9 (state extensions), 5100.13 (printer-supply,
+printer-icons, firmware), 5100.14 (IPP Everywhere) and RFC 3995 (notify-*).  Nothing here
+is stored: every value is read from :class:`~firmware.printer.Printer` when asked for, so
+IPP can never disagree with SNMP, DNS-SD or the web page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from firmware import __version__
+from firmware.capabilities import Capabilities
+from firmware.ipp.codec import AttributeGroup
+from firmware.ipp.registry import make_attribute
+from firmware.ipp.tags import DelimiterTag, Operation, ValueTag
+from firmware.ipp.values import Attribute, OutOfBand, Range, Resolution
+from firmware.media import parse_media
+from firmware.reasons import REASON_TEXT
+
+if TYPE_CHECKING:
+    from firmware.printer import Printer
+    from firmware.system import System
+
+#: Operations this responder implements (operations-supported, RFC 8011 §5.4.15).
+OPERATIONS = [
+    Operation.PRINT_JOB,
+    Operation.VALIDATE_JOB,
+    Operation.CREATE_JOB,
+    Operation.SEND_DOCUMENT,
+    Operation.CANCEL_JOB,
+    Operation.GET_JOB_ATTRIBUTES,
+    Operation.GET_JOBS,
+    Operation.GET_PRINTER_ATTRIBUTES,
+    Operation.HOLD_JOB,
+    Operation.RELEASE_JOB,
+    Operation.PAUSE_PRINTER,
+    Operation.RESUME_PRINTER,
+    Operation.PURGE_JOBS,
+    Operation.CREATE_PRINTER_SUBSCRIPTIONS,
+    Operation.CREATE_JOB_SUBSCRIPTIONS,
+    Operation.GET_SUBSCRIPTION_ATTRIBUTES,
+    Operation.GET_SUBSCRIPTIONS,
+    Operation.RENEW_SUBSCRIPTION,
+    Operation.CANCEL_SUBSCRIPTION,
+    Operation.GET_NOTIFICATIONS,
+    Operation.HOLD_NEW_JOBS,
+    Operation.RELEASE_HELD_NEW_JOBS,
+    Operation.CANCEL_CURRENT_JOB,
+    Operation.CANCEL_JOBS,
+    Operation.CANCEL_MY_JOBS,
+    Operation.CLOSE_JOB,
+    Operation.IDENTIFY_PRINTER,
+]
+
+IPP_VERSIONS = ["1.1", "2.0"]
+
+NOTIFY_EVENTS = [
+    "job-completed",
+    "job-created",
+    "job-progress",
+    "job-state-changed",
+    "printer-config-changed",
+    "printer-state-changed",
+    "printer-stopped",
+]
+
+WHICH_JOBS = [
+    "completed",
+    "not-completed",
+    "proof-print",
+    "all",
+    "aborted",
+    "canceled",
+    "pending",
+    "pending-held",
+    "processing",
+    "processing-stopped",
+]
+
+#: The job template attributes a client may send (job-creation-attributes-supported).
+JOB_CREATION_ATTRIBUTES = [
+    "copies",
+    "finishings",
+    "ipp-attribute-fidelity",
+    "job-hold-until",
+    "job-name",
+    "job-priority",
+    "media",
+    "media-col",
+    "multiple-document-handling",
+    "orientation-requested",
+    "output-bin",
+    "page-ranges",
+    "print-color-mode",
+    "print-content-optimize",
+    "print-quality",
+    "print-scaling",
+    "printer-resolution",
+    "sides",
+]
+
+PRINT_SCALING = ["auto", "auto-fit", "fill", "fit", "none"]
+CONTENT_OPTIMIZE = ["auto", "graphic", "photo", "text", "text-and-graphic"]
+MEDIA_COL_MEMBERS = [
+    "media-bottom-margin",
+    "media-left-margin",
+    "media-right-margin",
+    "media-size",
+    "media-source",
+    "media-top-margin",
+    "media-type",
+]
+
+MULTIPLE_OPERATION_TIME_OUT = 60
+NOTIFY_LEASE_DEFAULT = 86400
+IPPGET_EVENT_LIFE = 60
+
+
+def ipp_datetime(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def media_col(caps: Capabilities, media: str, source: str | None = None,
+              media_type: str | None = None) -> dict[str, Any]:
+    """A media-col collection for a PWG media name (PWG 5100.7 §6.3)."""
+    size = parse_media(media)
+    bottom, left, right, top = caps.margins
+    col: dict[str, Any] = {
+        "media-size": {"x-dimension": size.width, "y-dimension": size.length},
+        "media-bottom-margin": bottom,
+        "media-left-margin": left,
+        "media-right-margin": right,
+        "media-top-margin": top,
+    }
+    if source:
+        col["media-source"] = source
+    if media_type:
+        col["media-type"] = media_type
+    return col
+
+
+def supply_value(printer: Printer) -> list[bytes]:
+    """printer-supply octetStrings (PWG 5100.13 §6.6.2), the same keys as RFC 3805."""
+    values = []
+    for s in printer.supplies:
+        values.append(
+            f"index={s.index};class=supplyThatIsConsumed;type={s.kind};unit=percent;"
+            f"maxcapacity={s.capacity};level={s.level};colorantname={s.color};".encode()
+        )
+    return values
+
+
+class PrinterAttributes:
+    """Builds the printer group of Get-Printer-Attributes for one printer.
+
+    Attributes that only change with the configuration are built once per
+    ``config_change_time`` and reused; live ones are computed per request.
+    """
+
+    def __init__(self, system: System, printer: Printer, caps: Capabilities) -> None:
+        self.system = system
+        self.printer = printer
+        self.caps = caps
+        self._static: list[Attribute] = []
+        self._static_key: tuple[float, str] | None = None
+
+    # -- helpers
+    def base_uri(self, host: str) -> str:
+        path = self.system.printer_path(self.printer)
+        return f"ipp://{host}{path}"
+
+    def _static_attributes(self, host: str) -> list[Attribute]:
+        key = (self.printer.config_change_time, host)
+        if self._static_key != key:
+            self._static = [make_attribute(n, v) if not isinstance(v, Attribute) else v
+                            for n, v in self._static_values(host)]
+            self._static_key = key
+        return self._static
+
+    def _static_values(self, host: str) -> Iterable[tuple[str, Any]]:
+        caps, printer, ident = self.caps, self.printer, self.printer.identity
+        web = f"http://{host}/"
+        media_db = [media_col(caps, m, src, typ) for m in caps.media
+                    for src in caps.media_sources for typ in caps.media_types]
+        resolutions = [Resolution(r, r) for r in caps.resolutions]
+        yield "charset-configured", "utf-8"
+        yield "charset-supported", ["utf-8", "us-ascii"]
+        yield "color-supported", caps.color
+        yield "compression-supported", ["none", "deflate", "gzip"]
+        yield "copies-default", 1
+        yield "copies-supported", Range(1, caps.max_copies)
+        yield "document-format-default", "application/octet-stream"
+        yield "document-format-supported", caps.formats
+        yield "finishings-default", 3
+        yield "finishings-supported", [3]
+        yield "generated-natural-language-supported", ["en"]
+        yield "identify-actions-default", ["flash"]
+        yield "identify-actions-supported", ["display", "flash"]
+        yield "ipp-features-supported", ["ipp-everywhere"]
+        yield "ipp-versions-supported", IPP_VERSIONS
+        yield "ippget-event-life", IPPGET_EVENT_LIFE
+        yield "job-creation-attributes-supported", JOB_CREATION_ATTRIBUTES
+        yield "job-hold-until-default", "no-hold"
+        yield "job-hold-until-supported", ["no-hold", "indefinite"]
+        yield "job-ids-supported", True
+        yield "job-settable-attributes-supported", ["none"]
+        yield "job-sheets-default", "none"
+        yield "job-sheets-supported", ["none"]
+        yield "job-priority-default", 50
+        yield "job-priority-supported", 100
+        yield "landscape-orientation-requested-preferred", 5
+        yield "marker-colors", [s.color_hex for s in printer.supplies]
+        yield "marker-high-levels", [100 for _ in printer.supplies]
+        yield "marker-low-levels", [10 for _ in printer.supplies]
+        yield "marker-names", [s.name for s in printer.supplies]
+        yield "marker-types", [s.kind for s in printer.supplies]
+        yield "media-bottom-margin-supported", [caps.margins[0]]
+        yield "media-col-database", media_db
+        yield "media-col-default", media_col(caps, caps.default_media, caps.media_sources[0],
+                                             caps.media_types[0])
+        yield "media-col-supported", MEDIA_COL_MEMBERS
+        yield "media-default", caps.default_media
+        yield "media-left-margin-supported", [caps.margins[1]]
+        yield "media-right-margin-supported", [caps.margins[2]]
+        yield "media-size-supported", [
+            {"x-dimension": parse_media(m).width, "y-dimension": parse_media(m).length}
+            for m in caps.media
+        ]
+        yield "media-source-supported", caps.media_sources
+        yield "media-supported", caps.media
+        yield "media-top-margin-supported", [caps.margins[3]]
+        yield "media-type-supported", caps.media_types
+        yield "multiple-document-handling-default", "separate-documents-collated-copies"
+        yield "multiple-document-handling-supported", [
+            "separate-documents-uncollated-copies", "separate-documents-collated-copies"]
+        yield "multiple-document-jobs-supported", True
+        yield "multiple-operation-time-out", MULTIPLE_OPERATION_TIME_OUT
+        yield "multiple-operation-time-out-action", "abort-job"
+        yield "natural-language-configured", "en"
+        yield "notify-events-default", ["job-completed"]
+        yield "notify-events-supported", NOTIFY_EVENTS
+        yield "notify-lease-duration-default", NOTIFY_LEASE_DEFAULT
+        yield "notify-lease-duration-supported", Range(0, 67108863)
+        yield "notify-max-events-supported", 100
+        yield "notify-pull-method-supported", ["ippget"]
+        yield "operations-supported", [int(op) for op in OPERATIONS]
+        yield "orientation-requested-default", 3
+        yield "orientation-requested-supported", [3, 4, 5, 6]
+        yield "number-up-default", 1
+        yield "number-up-supported", [1]
+        yield "output-bin-default", "face-down"
+        yield "output-bin-supported", ["face-down"]
+        yield "overrides-supported", ["document-number", "document-numbers", "pages"]
+        yield "page-ranges-supported", True
+        yield "pages-per-minute", caps.ppm
+        yield "pdl-override-supported", "attempted"
+        yield "print-color-mode-default", "color" if caps.color else "monochrome"
+        yield "print-color-mode-supported", ["auto", *caps.color_modes]
+        yield "print-content-optimize-default", "auto"
+        yield "print-content-optimize-supported", CONTENT_OPTIMIZE
+        yield "print-quality-default", 4
+        yield "print-quality-supported", [3, 4, 5]
+        yield "preferred-attributes-supported", False
+        yield "print-rendering-intent-default", "auto"
+        yield "print-rendering-intent-supported", ["auto"]
+        yield "print-scaling-default", "auto"
+        yield "print-scaling-supported", PRINT_SCALING
+        yield "printer-device-id", ident.device_id or "MFG:Printbridge;MDL:Printer;"
+        yield "printer-dns-sd-name", printer.name
+        yield "printer-firmware-name", ["Printbridge"]
+        yield "printer-firmware-string-version", [__version__]
+        yield "printer-firmware-version", [__version__.encode()]
+        yield "printer-geo-location", (
+            ident.geo_location or make_attribute(
+                "printer-geo-location", OutOfBand(ValueTag.UNKNOWN), tag=ValueTag.UNKNOWN))
+        yield "printer-get-attributes-supported", ["document-format"]
+        yield "printer-icons", [f"http://{host}/icon-{n}.png" for n in (48, 128, 512)]
+        yield "printer-info", ident.info or printer.name
+        yield "printer-kind", ["document"]
+        yield "printer-location", ident.location
+        yield "printer-make-and-model", ident.make_and_model
+        yield "printer-more-info", web
+        yield "printer-message-from-operator", ""
+        yield "printer-name", printer.name
+        yield "printer-organization", [ident.organization]
+        yield "printer-organizational-unit", [""]
+        yield "printer-settable-attributes-supported", ["none"]
+        yield "printer-resolution-default", Resolution(caps.default_resolution,
+                                                       caps.default_resolution)
+        yield "printer-resolution-supported", resolutions
+        yield "printer-supply-info-uri", web
+        yield "printer-uri-supported", [self.base_uri(host)]
+        yield "printer-uuid", printer.uuid
+        yield "pwg-raster-document-resolution-supported", resolutions
+        yield "pwg-raster-document-sheet-back", "normal"
+        yield "pwg-raster-document-type-supported", caps.raster_types
+        yield "sides-default", "one-sided"
+        yield "sides-supported", caps.sides
+        yield "uri-authentication-supported", ["none"]
+        yield "uri-security-supported", ["none"]
+        yield "urf-supported", caps.urf
+        yield "which-jobs-supported", WHICH_JOBS
+
+    def _live_values(self) -> Iterable[tuple[str, Any]]:
+        printer, now = self.printer, time.time()
+        yield "marker-levels", [s.level for s in printer.supplies]
+        yield "media-col-ready", [media_col(self.caps, t.media, t.source, t.media_type)
+                                  for t in printer.trays]
+        yield "media-ready", [t.media for t in printer.trays]
+        yield "printer-config-change-date-time", ipp_datetime(printer.config_change_time)
+        yield "printer-config-change-time", self.system.up_time(printer.config_change_time)
+        yield "printer-current-time", ipp_datetime(now)
+        yield "printer-is-accepting-jobs", printer.accepting
+        yield "printer-state", int(printer.state)
+        yield "printer-state-change-date-time", ipp_datetime(printer.state_change_time)
+        yield "printer-state-change-time", self.system.up_time(printer.state_change_time)
+        yield "printer-state-message", printer.message or _state_message(printer)
+        yield "printer-state-reasons", printer.reasons
+        yield "printer-supply", supply_value(printer)
+        yield "printer-supply-description", [s.name for s in printer.supplies]
+        yield "printer-up-time", self.system.up_time(now)
+        yield "queued-job-count", printer.queued_job_count
+
+    def group(self, host: str, wanted: Callable[[str], bool]) -> AttributeGroup:
+        """The printer attributes group holding exactly the attributes ``wanted``."""
+        group = AttributeGroup(DelimiterTag.PRINTER)
+        for attribute in self._static_attributes(host):
+            if wanted(attribute.name):
+                group.append(attribute)
+        for name, value in self._live_values():
+            if wanted(name):
+                group.append(make_attribute(name, value))
+        return group
+
+
+def _state_message(printer: Printer) -> str:
+    reasons = [REASON_TEXT.get(r, r) for r in printer.reasons if r != "none"]
+    return "; ".join(reasons) or ("Printing" if printer.active_job else "Ready")
+
+
+_TEMPLATE = [*JOB_CREATION_ATTRIBUTES, "job-priority", "media-col", "number-up", "job-sheets"]
+#: Attributes in the 'job-template' group of requested-attributes (RFC 8011 §4.2.5.1).
+JOB_TEMPLATE_GROUP = frozenset(
+    [f"{n}-default" for n in _TEMPLATE]
+    + [f"{n}-supported" for n in _TEMPLATE]
+    + ["media-ready", "media-col-ready", "media-size-supported", "media-source-supported",
+       "media-type-supported", "media-bottom-margin-supported", "media-left-margin-supported",
+       "media-right-margin-supported", "media-top-margin-supported",
+       "printer-resolution-supported", "printer-resolution-default", "pdl-override-supported"]
+)
+
+
+def requested_filter(requested: list[str] | None) -> Callable[[str], bool]:
+    """Which printer attributes a requested-attributes list selects.
+
+    'all' covers everything but media-col-database, which is large and only returned when
+    asked for by name or by its own group name (PWG 5100.7 §6.9.22).
+    """
+    if not requested:
+        requested = ["all"]
+    names = set(requested)
+    everything = "all" in names
+    template = "job-template" in names
+    description = "printer-description" in names
+
+    def wanted(name: str) -> bool:
+        if name in names:
+            return True
+        if name == "media-col-database":
+            return False
+        if everything:
+            return True
+        in_template = name in JOB_TEMPLATE_GROUP
+        return (template and in_template) or (description and not in_template)
+
+    return wanted

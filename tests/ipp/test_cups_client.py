@@ -1,0 +1,39 @@
+"""CUPS as a real client: a private cupsd builds its driverless PPD from our attributes
+(`lpadmin -m everywhere`) and prints a PDF and a JPEG through us."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cups import PrivateCups
+from tests.daemon import Daemon, wait_for
+from tests.samples import sample_jpeg, sample_pdf
+
+
+def test_lpadmin_everywhere_and_lp(make_daemon: type[Daemon], tmp_path: Path) -> None:
+    daemon = make_daemon(options={"rate": "0"}).start()
+    pdf = sample_pdf(tmp_path / "doc.pdf", "a4", 2)
+    jpeg = sample_jpeg(tmp_path / "photo.jpg")
+    root = Path("/tmp") / f"pbc-{daemon.ipp_port}"
+    with PrivateCups(root) as cups:
+        cups.run("lpadmin", "-p", "T", "-E", "-v", daemon.uri, "-m", "everywhere")
+        ppd_path = cups.server_root / "ppd" / "T.ppd"
+        # cupsd builds the driverless PPD from Get-Printer-Attributes after lpadmin returns.
+        wait_for(lambda: "*PageSize" in (ppd_path.read_text(errors="replace")
+                                         if ppd_path.exists() else ""), 30, "the PPD")
+        ppd = ppd_path.read_text(errors="replace")
+        assert "*Manufacturer: \"Printbridge\"" in ppd, ppd[:600]  # from our attributes
+        assert "*PageSize A4" in ppd and "*PageSize Letter" in ppd  # from media-supported
+        cups.run("lp", "-d", "T", "-t", "pdf-job", str(pdf))
+        cups.run("lp", "-d", "T", "-t", "jpeg-job", str(jpeg))
+        assert cups.wait_idle(120), cups.error_log()
+
+        def arrived() -> list[dict[str, object]]:
+            jobs = [j for j in daemon.status()["jobs"] if j["state"] == "completed"]
+            return jobs if len(jobs) >= 2 else []
+
+        jobs = wait_for(arrived, 60, "both CUPS jobs to print")
+        names = {str(j["name"]) for j in jobs}
+        assert {"pdf-job", "jpeg-job"} <= names, names
+        for job in jobs:
+            assert len(daemon.output(int(job["id"]))) > 100  # something real reached paper

@@ -1,0 +1,78 @@
+"""CUPS's own conformance suites against the daemon (ipptool, /usr/share/cups/ipptool).
+
+Every suite runs three times in a row against one daemon; a run passes when ipptool
+exits 0, prints no [FAIL] (failures inside INCLUDEd files do not reach the exit status)
+and writes nothing to stderr (a document it cannot read ends a suite silently).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon import ROOT, Daemon, wait_for
+from tests.samples import pwg_raster_samples, suite_documents
+
+SUITES = [
+    ("1.1", "ipp-1.1.test"),
+    ("2.0", "ipp-2.0.test"),
+    ("2.0", "ipp-everywhere.test"),
+]
+DOCS = ROOT / "tests" / "data" / "generated" / "ipptool"
+
+
+@pytest.fixture(scope="session")
+def documents() -> Path:
+    """The documents the suites name, generated once and cached outside git."""
+    suite_documents(DOCS)
+    pwg_raster_samples(DOCS, (300, 600), ("black_1", "sgray_8"))
+    return DOCS
+
+
+def run_suite(daemon: Daemon, documents: Path, version: str, suite: str,
+              *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["ipptool", "-tI", "-T", "30", "-V", version, "-f", str(documents / "testfile.pdf"),
+         *extra, daemon.uri, suite],
+        cwd=documents, capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.fixture
+def fast_daemon(make_daemon: type[Daemon]) -> Iterator[Daemon]:
+    yield make_daemon(options={"rate": "0", "paper": "100000", "paper_capacity": "100000",
+                               "toner_pages": "1000000"}).start()
+
+
+@pytest.mark.parametrize(("version", "suite"), SUITES, ids=[s for _, s in SUITES])
+def test_suite_passes_three_times(fast_daemon: Daemon, documents: Path, version: str,
+                                  suite: str) -> None:
+    for attempt in range(3):
+        result = run_suite(fast_daemon, documents, version, suite)
+        failed = [line for line in result.stdout.splitlines() if "[FAIL]" in line]
+        assert result.returncode == 0 and not failed and not result.stderr.strip(), (
+            f"run {attempt + 1} of {suite}:\n{result.stdout[-6000:]}\n{result.stderr}")
+        passed = sum("[PASS]" in line for line in result.stdout.splitlines())
+        assert passed >= 3
+
+
+def test_everywhere_prints_every_sample(fast_daemon: Daemon, documents: Path) -> None:
+    """The raster samples are really printed: jobs complete and reach the printer."""
+    result = run_suite(fast_daemon, documents, "2.0", "ipp-everywhere.test")
+    assert result.returncode == 0, result.stdout[-3000:]
+    prints = sum(line.strip().startswith("Print ") and "[PASS]" in line
+                 for line in result.stdout.splitlines())
+    assert prints >= 72  # 2 resolutions x 2 types x 6 documents x 3 codings
+
+    def finished() -> list[dict[str, object]]:
+        jobs = fast_daemon.status()["jobs"]
+        return jobs if all(j["state"] in ("completed", "canceled", "aborted") for j in jobs) else []
+
+    jobs = wait_for(finished, 120, "every job to finish")
+    # Compressed uploads arrive decompressed: the printer got PWG raster ("RaS2").
+    rasters = [j for j in jobs if j["state"] == "completed"
+               and fast_daemon.output(int(str(j["id"]))).startswith(b"RaS2")]
+    assert len(rasters) >= 72
