@@ -15,6 +15,8 @@ import uuid as uuidlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from firmware.alerts import ALERT_FOR_CONDITION, POWER_UP, AlertKind
+from firmware.capabilities import Capabilities
 from firmware.events import Event, EventBus, EventKind
 from firmware.job import Job, JobState
 from firmware.reasons import is_error, reasons_for
@@ -77,13 +79,42 @@ class Identity:
     serial: str = ""
 
 
+@dataclass(slots=True)
+class Alert:
+    """One printer alert (RFC 3805 prtAlertEntry; PWG 5100.9 printer-alert).
+
+    Raised when a port condition appears and marked cleared when it goes away; cleared
+    alerts stay in the log for a while so monitoring tools see what happened.
+    """
+
+    index: int
+    kind: AlertKind
+    raised: float
+    #: The port condition behind the alert; None for events such as power-up.
+    condition: PortCondition | None = None
+    cleared: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.cleared is None
+
+
+#: How many cleared alerts the log keeps (RFC 3805 §2.2.13: "the agent decides").
+CLEARED_ALERTS_KEPT = 20
+
+
 class Printer:
     """One printer: identity, live state, supplies, counters and its jobs."""
 
-    def __init__(self, identity: Identity, port_uri: str, events: EventBus) -> None:
+    def __init__(self, identity: Identity, port_uri: str, events: EventBus,
+                 capabilities: Capabilities | None = None) -> None:
         self.identity = identity
         self.port_uri = port_uri
         self.events = events
+        #: What the printer can do, as its driver declares it (formats, media, resolutions).
+        self.capabilities = capabilities or Capabilities()
+        self.alerts: list[Alert] = [Alert(1, POWER_UP, time.time())]
+        self._next_alert = 2
         self.jobs: dict[int, Job] = {}
         self.supplies: list[Supply] = [
             Supply(1, "toner", "black", "Black Toner", -2, 100, "#000000")
@@ -185,6 +216,7 @@ class Printer:
 
     def apply_port_status(self, status: PortStatus, *, connected: bool = True) -> None:
         """Take a reading from the port: conditions, consumables, device counters."""
+        self._update_alerts(status.conditions)
         self.port_conditions = status.conditions
         self.port_connected = connected
         if status.marker_levels:
@@ -196,3 +228,24 @@ class Printer:
         if status.page_count is not None:
             self.device_page_count = status.page_count
         self.changed()
+
+    def _update_alerts(self, conditions: frozenset[PortCondition]) -> None:
+        now = time.time()
+        active = {a.condition: a for a in self.alerts if a.active and a.condition}
+        for condition in conditions - active.keys():
+            kind = ALERT_FOR_CONDITION.get(condition)
+            if kind is not None:
+                self.alerts.append(Alert(self._next_alert, kind, now, condition))
+                self._next_alert += 1
+        for condition, alert in active.items():
+            if condition not in conditions:
+                alert.cleared = now
+        cleared = [a for a in self.alerts if not a.active]
+        if len(cleared) > CLEARED_ALERTS_KEPT:
+            drop = {id(a) for a in cleared[: len(cleared) - CLEARED_ALERTS_KEPT]}
+            self.alerts = [a for a in self.alerts if id(a) not in drop]
+
+    @property
+    def active_alerts(self) -> list[Alert]:
+        """Alerts in force now: active conditions and unary events (power-up)."""
+        return [a for a in self.alerts if a.active]

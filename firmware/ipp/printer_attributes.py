@@ -21,10 +21,10 @@ from firmware.ipp.registry import make_attribute
 from firmware.ipp.tags import DelimiterTag, Operation, ValueTag
 from firmware.ipp.values import Attribute, OutOfBand, Range, Resolution
 from firmware.media import parse_media
-from firmware.reasons import REASON_TEXT
+from firmware.reasons import REASON_FOR_CONDITION, REASON_TEXT
 
 if TYPE_CHECKING:
-    from firmware.printer import Printer
+    from firmware.printer import Alert, Printer
     from firmware.system import System
 
 #: Operations this responder implements (operations-supported, RFC 8011 §5.4.15).
@@ -156,6 +156,20 @@ def supply_value(printer: Printer) -> list[bytes]:
     return values
 
 
+def alert_value(system: System, alert: Alert) -> bytes:
+    """printer-alert (PWG 5100.9 §7.1.1): the RFC 3805 alert entry as key=value pairs."""
+    return (f"code={alert.kind.code};index={alert.index};severity={alert.kind.severity};"
+            f"training={alert.kind.training};group={alert.kind.group};"
+            f"time={system.up_time(alert.raised)}").encode()
+
+
+def alert_text(alert: Alert) -> str:
+    if alert.condition is not None:
+        reason = REASON_FOR_CONDITION.get(alert.condition, "other-error")
+        return REASON_TEXT.get(reason, reason)
+    return "Printer started"
+
+
 class PrinterAttributes:
     """Builds the printer group of Get-Printer-Attributes for one printer.
 
@@ -163,10 +177,9 @@ class PrinterAttributes:
     ``config_change_time`` and reused; live ones are computed per request.
     """
 
-    def __init__(self, system: System, printer: Printer, caps: Capabilities) -> None:
+    def __init__(self, system: System, printer: Printer) -> None:
         self.system = system
         self.printer = printer
-        self.caps = caps
         self._static: list[Attribute] = []
         self._static_key: tuple[float, str] | None = None
 
@@ -184,7 +197,8 @@ class PrinterAttributes:
         return self._static
 
     def _static_values(self, host: str) -> Iterable[tuple[str, Any]]:
-        caps, printer, ident = self.caps, self.printer, self.printer.identity
+        printer, ident = self.printer, self.printer.identity
+        caps = printer.capabilities
         web = f"http://{host}/"
         media_db = [media_col(caps, m, src, typ) for m in caps.media
                     for src in caps.media_sources for typ in caps.media_types]
@@ -310,9 +324,12 @@ class PrinterAttributes:
     def _live_values(self) -> Iterable[tuple[str, Any]]:
         printer, now = self.printer, time.time()
         yield "marker-levels", [s.level for s in printer.supplies]
-        yield "media-col-ready", [media_col(self.caps, t.media, t.source, t.media_type)
+        yield "media-col-ready", [media_col(printer.capabilities, t.media, t.source, t.media_type)
                                   for t in printer.trays]
         yield "media-ready", [t.media for t in printer.trays]
+        alerts = printer.active_alerts
+        yield "printer-alert", [alert_value(self.system, a) for a in alerts]
+        yield "printer-alert-description", [alert_text(a) for a in alerts]
         yield "printer-config-change-date-time", ipp_datetime(printer.config_change_time)
         yield "printer-config-change-time", self.system.up_time(printer.config_change_time)
         yield "printer-current-time", ipp_datetime(now)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from firmware.capabilities import Capabilities
 from firmware.ipp.codec import AttributeGroup, Message
 from firmware.ipp.job_attributes import JobAttributes
 from firmware.ipp.printer_attributes import (
@@ -102,12 +101,10 @@ Handler = Callable[[Call], Awaitable[None]]
 
 
 class Responder:
-    def __init__(self, system: System, capabilities: dict[str, Capabilities] | None = None):
+    def __init__(self, system: System) -> None:
         self.system = system
-        self.caps = capabilities or {name: Capabilities() for name in system.printers}
         self.printer_attrs = {
-            name: PrinterAttributes(system, printer, self.caps[name])
-            for name, printer in system.printers.items()
+            name: PrinterAttributes(system, printer) for name, printer in system.printers.items()
         }
         self.job_attrs = JobAttributes(system)
         self.subscriptions = Subscriptions(system)
@@ -296,7 +293,7 @@ class Responder:
 
     def _check_format(self, call: Call) -> tuple[str, str]:
         assert call.printer is not None
-        caps = self.caps[call.printer.name]
+        caps = call.printer.capabilities
         fmt = str(call.value("document-format", "application/octet-stream"))
         if fmt not in caps.formats:
             raise IppError(Status.CLIENT_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED,
@@ -317,7 +314,7 @@ class Responder:
         """Validate the job template; sets the status for substituted attributes."""
         assert call.printer is not None
         result = check_template(call.request.group(DelimiterTag.JOB),
-                                self.caps[call.printer.name])
+                                call.printer.capabilities)
         fidelity = bool(call.value("ipp-attribute-fidelity", False))
         if result.conflicting:
             raise IppError(Status.CLIENT_ERROR_CONFLICTING_ATTRIBUTES,
