@@ -41,6 +41,8 @@ class Document:
     path: str = ""  # relative to the spool directory
     compression: str = "none"
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: Cancel-Document (PWG 5100.5 §5.1): skipped when the job prints.
+    canceled: bool = False
 
 
 @dataclass(slots=True)
@@ -68,6 +70,20 @@ class Job:
     message: str = ""
     #: Set when a cancel arrives while the job is printing; the worker finishes the cancel.
     cancel_requested: bool = False
+    #: Suspend-Current-Job (RFC 3998 §3.2.1): the worker stops sending until Resume-Job.
+    suspended: bool = False
+    #: Queue position: jobs print in ascending order (Promote-Job and Schedule-Job-After
+    #: of RFC 3998 change it); the job id until then.
+    order: float = 0.0
+    #: False once a finished job's documents were deleted (then it cannot be reprinted).
+    documents_retained: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.order:
+            self.order = float(self.id)
+
+    def printable_documents(self) -> list[Document]:
+        return [d for d in self.documents if not d.canceled]
 
     @property
     def size(self) -> int:

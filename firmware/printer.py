@@ -184,13 +184,12 @@ class Printer:
         return (j for j in self.jobs.values() if j.active)
 
     def next_job(self) -> Job | None:
-        """The job to print next: the oldest pending one (accepted order)."""
+        """The job to print next: the pending one first in queue order (accepted order,
+        unless Promote-Job or Schedule-Job-After moved it)."""
         if self.paused:
             return None
-        for job in self.jobs.values():
-            if job.state == JobState.PENDING and not job.incoming:
-                return job
-        return None
+        pending = [j for j in self.jobs.values() if j.state == JobState.PENDING and not j.incoming]
+        return min(pending, key=lambda j: j.order, default=None)
 
     # -- changes; every mutation goes through here so views get an event
     def changed(self, kind: EventKind = EventKind.PRINTER_STATE_CHANGED) -> None:

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 import uuid as uuidlib
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,13 @@ from firmware.worker import PrintWorker
 from hal.registry import create_port
 
 log = logging.getLogger(__name__)
+
+
+#: Finished jobs keep documents up to this size for Restart-Job and Reprocess-Job.
+RETAIN_DOCUMENTS_MAX = 32 * 1024 * 1024
+
+#: Identity fields an administrator may change at run time (IPP Set-Printer-Attributes).
+SETTABLE_IDENTITY = ("info", "location", "geo_location", "organization")
 
 
 class SubmissionError(Exception):
@@ -71,6 +78,7 @@ class System:
             setattr(printer.counters, key, int(counters.get(key, 0)))
         printer.paused = bool(saved.get("paused", False))
         printer.accepting = bool(saved.get("accepting", True))
+        self._restore_settings(printer, saved)
         self.printers[pcfg.name] = printer
         self.workers[pcfg.name] = PrintWorker(self, printer, port)
         if not saved:
@@ -99,8 +107,31 @@ class System:
             },
             "paused": printer.paused,
             "accepting": printer.accepting,
+            "settings": {key: getattr(printer.identity, key) for key in SETTABLE_IDENTITY},
         }
         atomic_write(self._printer_file(printer.name), json.dumps(data).encode())
+
+    @staticmethod
+    def _restore_settings(printer: Printer, saved: dict[str, Any]) -> None:
+        """Identity values an administrator changed (Set-Printer-Attributes, the web page)
+        win over the config file until the config file changes them again."""
+        for key, value in saved.get("settings", {}).items():
+            if key in SETTABLE_IDENTITY and isinstance(value, str):
+                setattr(printer.identity, key, value)
+
+    async def set_identity(self, printer: Printer, **values: str) -> None:
+        for key, value in values.items():
+            if key not in SETTABLE_IDENTITY:
+                raise KeyError(key)
+            setattr(printer.identity, key, value)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.spool.executor, self.save_printer, printer)
+        printer.changed(EventKind.PRINTER_CONFIG_CHANGED)
+
+    async def set_accepting(self, printer: Printer, accepting: bool) -> None:
+        printer.accepting = accepting
+        self.save_printer(printer)
+        printer.changed()
 
     @property
     def default_printer(self) -> Printer:
@@ -175,7 +206,11 @@ class System:
             printer.counters.impressions += job.impressions
             printer.counters.sheets += job.sheets
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self.spool.executor, self.spool.remove_documents, job)
+        if job.size > RETAIN_DOCUMENTS_MAX:
+            # Small documents stay for Restart-Job / Reprocess-Job until the job leaves
+            # the history; large ones go now so history never fills the SD card.
+            await loop.run_in_executor(self.spool.executor, self.spool.remove_documents, job)
+            job.documents_retained = False
         await self.save_job(job)
         await loop.run_in_executor(self.spool.executor, self.save_printer, printer)
         self.job_changed(job)
@@ -305,6 +340,60 @@ class System:
         job.set_state(JobState.CANCELED, reason)
         await self.job_finished(job)
         return True
+
+    async def restart_job(self, job: Job) -> bool:
+        """Print a finished job again from its retained documents (RFC 8011 §4.3.7)."""
+        if not job.state.terminal or not job.documents_retained or not job.documents:
+            return False
+        job.cancel_requested = False
+        job.suspended = False
+        job.completed_at = None
+        job.set_state(JobState.PENDING, "job-queued")
+        job.order = float(max((j.order for j in self.printers[job.printer].jobs.values()),
+                              default=0) + 1)
+        await self.job_changed_durable(job)
+        return True
+
+    async def copy_job(self, job: Job, attributes: dict[str, Any] | None = None,
+                       user: str | None = None) -> Job | None:
+        """A new job with the retained documents of ``job`` (RFC 3998 Reprocess-Job,
+        PWG 5100.11 Resubmit-Job); None when the documents are gone."""
+        if not job.documents_retained or not job.documents:
+            return None
+        printer = self.printers[job.printer]
+        new = await self.create_job(
+            printer, name=job.name, user=user or job.user, origin=job.origin, host=job.host,
+            attributes={**job.attributes, **(attributes or {})},
+        )
+        loop = asyncio.get_running_loop()
+        for doc in job.documents:
+            source = self.spool.path_of(doc)
+
+            async def chunks(path: Any = source) -> AsyncIterator[bytes]:
+                with open(path, "rb") as fh:
+                    while chunk := await loop.run_in_executor(None, fh.read, 1 << 18):
+                        yield chunk
+
+            await self.add_document(new, chunks(), format=doc.format, name=doc.name, last=False)
+        await self.close_job(new)
+        return new
+
+    def move_job(self, job: Job, *, after: Job | None = None) -> None:
+        """Promote-Job (``after`` None: print next) or Schedule-Job-After (RFC 3998 §3.3)."""
+        printer = self.printers[job.printer]
+        queued = sorted((j for j in printer.jobs.values() if j.active and j is not job),
+                        key=lambda j: j.order)
+        if after is None:
+            ahead = [j for j in queued if j.state in (JobState.PROCESSING,
+                                                      JobState.PROCESSING_STOPPED)]
+            rest = [j for j in queued if j not in ahead]
+            order = [*ahead, job, *rest]
+        else:
+            index = queued.index(after) + 1 if after in queued else len(queued)
+            order = [*queued[:index], job, *queued[index:]]
+        for position, queued_job in enumerate(order, start=1):
+            queued_job.order = float(position)
+        printer.changed()
 
     async def hold_job(self, job: Job) -> bool:
         if job.state != JobState.PENDING:

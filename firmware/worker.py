@@ -104,7 +104,8 @@ class PrintWorker:
         if self.printer.stalled and job.state == JobState.PROCESSING:
             job.set_state(JobState.PROCESSING_STOPPED, "printer-stopped", *self._kept(job))
             self.system.job_changed(job)
-        elif not self.printer.stalled and job.state == JobState.PROCESSING_STOPPED:
+        elif (not self.printer.stalled and job.state == JobState.PROCESSING_STOPPED
+              and not job.suspended):
             job.set_state(JobState.PROCESSING, "job-printing", *self._kept(job))
             self.system.job_changed(job)
 
@@ -175,7 +176,7 @@ class PrintWorker:
 
     async def render(self, job: Job) -> AsyncIterator[bytes]:
         """What goes to the port for a job: the spooled documents, a chunk at a time."""
-        for doc in job.documents:
+        for doc in job.printable_documents():
             path = self.system.spool.path_of(doc)
             with open(path, "rb") as fh:
                 while chunk := await self.port_call(fh.read, CHUNK):
@@ -189,6 +190,9 @@ class PrintWorker:
         while offset < len(view):
             if job.cancel_requested:
                 raise JobCanceled
+            if job.suspended:
+                await asyncio.sleep(self.system.config.status_interval)
+                continue
             try:
                 taken = await self.port_call(self.port.write, view[offset:], timeout)
             except PortError as exc:

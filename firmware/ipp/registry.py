@@ -56,6 +56,8 @@ attributes-natural-language         naturalLanguage
 printer-uri                         uri
 document-uri                        uri
 requesting-user-name                name(MAX)
+# RFC 3998 §3.3.2 Schedule-Job-After
+job-id-after                        integer(1:MAX)
 ipp-attribute-fidelity              boolean
 document-name                       name(MAX)
 compression                         type3 keyword
@@ -400,6 +402,7 @@ marker-types                        1setOf type3 keyword
 # RFC 3380 (Set-Printer-Attributes / Set-Job-Attributes)
 job-settable-attributes-supported   1setOf type2 keyword
 printer-settable-attributes-supported 1setOf type2 keyword
+document-settable-attributes-supported 1setOf type2 keyword
 # RFC 3995 §5.3 printer description attributes for subscriptions
 notify-attributes-supported         1setOf type2 keyword
 notify-events-default               1setOf type2 keyword

@@ -9,6 +9,7 @@ System, never a copy of it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import zlib
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from firmware.ipp import ops_documents, ops_rfc3380, ops_rfc3998
 from firmware.ipp.codec import AttributeGroup, Message
 from firmware.ipp.job_attributes import JobAttributes
 from firmware.ipp.printer_attributes import (
@@ -40,6 +42,8 @@ from firmware.system import SubmissionError, System
 
 log = logging.getLogger(__name__)
 
+#: Operation modules beyond RFC 8011's core, each with HANDLERS and JOB_TARGETS.
+EXTENSIONS = (ops_rfc3998, ops_rfc3380, ops_documents)
 SUPPORTED_VERSIONS = {(1, 0), (1, 1), (2, 0), (2, 1), (2, 2)}
 CHUNK = 64 * 1024
 
@@ -137,6 +141,9 @@ class Responder:
             Operation.CANCEL_SUBSCRIPTION: self.cancel_subscription,
             Operation.GET_NOTIFICATIONS: self.get_notifications,
         }
+        for module in EXTENSIONS:
+            for op, handler in module.HANDLERS.items():
+                self.handlers[op] = functools.partial(handler, self)
         assert set(self.handlers) == set(OPERATIONS)
         self._reaper: asyncio.Task[None] | None = None
 
@@ -236,7 +243,8 @@ class Responder:
         """printer-uri (+ job-id) or job-uri → the printer and job (RFC 8011 §4.1.5)."""
         op = call.op
         job_ops = {Operation.SEND_DOCUMENT, Operation.CLOSE_JOB, Operation.CANCEL_JOB,
-                   Operation.GET_JOB_ATTRIBUTES, Operation.HOLD_JOB, Operation.RELEASE_JOB}
+                   Operation.GET_JOB_ATTRIBUTES, Operation.HOLD_JOB, Operation.RELEASE_JOB,
+                   *(op for module in EXTENSIONS for op in module.JOB_TARGETS)}
         needs_job = call.request.code in job_ops
         if call.request.code == Operation.CANCEL_CURRENT_JOB:
             needs_job = False

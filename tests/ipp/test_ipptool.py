@@ -19,6 +19,8 @@ from tests.samples import pwg_raster_samples, suite_documents
 SUITES = [
     ("1.1", "ipp-1.1.test"),
     ("2.0", "ipp-2.0.test"),
+    ("2.1", "ipp-2.1.test"),
+    ("2.2", "ipp-2.2.test"),
     ("2.0", "ipp-everywhere.test"),
 ]
 DOCS = ROOT / "tests" / "data" / "generated" / "ipptool"
