@@ -23,6 +23,24 @@ from firmware.reasons import is_error, reasons_for
 from hal.port import STALLING_CONDITIONS, PortCondition, PortStatus
 
 
+class StatusLight(enum.Enum):
+    """The status LED's pattern (steady: ready; slow blink: printing; fast blink: error or
+    offline) as (on, off) milliseconds — what the board's LED shows and RFC 3805's
+    prtConsoleLightTable reports."""
+
+    READY = (1000, 0)
+    PRINTING = (500, 500)
+    ERROR = (100, 100)
+
+    @property
+    def on_ms(self) -> int:
+        return self.value[0]
+
+    @property
+    def off_ms(self) -> int:
+        return self.value[1]
+
+
 class PrinterState(enum.IntEnum):
     """RFC 8011 §5.4.11 ``printer-state``."""
 
@@ -93,6 +111,10 @@ class Alert:
     #: The port condition behind the alert; None for events such as power-up.
     condition: PortCondition | None = None
     cleared: float | None = None
+    #: When cleared, the index of the alertRemovalOfBinaryChangeEntry event that records
+    #: the clearing (RFC 3805 IANA-PRINTER-MIB PrtAlertCodeTC 1801): alert indexes count
+    #: every event, raising and clearing alike.
+    removal_index: int | None = None
 
     @property
     def active(self) -> bool:
@@ -115,6 +137,8 @@ class Printer:
         self.capabilities = capabilities or Capabilities()
         self.alerts: list[Alert] = [Alert(1, POWER_UP, time.time())]
         self._next_alert = 2
+        #: Critical alerts raised since start (RFC 3805 prtAlertCriticalEvents).
+        self.critical_alert_count = 0
         self.jobs: dict[int, Job] = {}
         self.supplies: list[Supply] = [
             Supply(1, "toner", "black", "Black Toner", -2, 100, "#000000")
@@ -133,6 +157,8 @@ class Printer:
         self.state_change_time = self.start_time
         self.config_change_time = self.start_time
         self.wakeup = asyncio.Event()
+        #: Bumped on every change, so views can cache what they derive from the model.
+        self.revision = 0
         self._last_state: tuple[PrinterState, tuple[str, ...]] = (self.state, tuple(self.reasons))
 
     # -- identity
@@ -177,6 +203,15 @@ class Printer:
         return found or ["none"]
 
     @property
+    def status_light(self) -> StatusLight:
+        """The status LED: error or offline wins over printing, printing over ready."""
+        if self.stalled or any(is_error(r) for r in self.extra_reasons):
+            return StatusLight.ERROR
+        if self.active_job is not None:
+            return StatusLight.PRINTING
+        return StatusLight.READY
+
+    @property
     def queued_job_count(self) -> int:
         return sum(1 for j in self.jobs.values() if j.active)
 
@@ -193,6 +228,7 @@ class Printer:
 
     # -- changes; every mutation goes through here so views get an event
     def changed(self, kind: EventKind = EventKind.PRINTER_STATE_CHANGED) -> None:
+        self.revision += 1
         now = time.time()
         if kind == EventKind.PRINTER_CONFIG_CHANGED:
             self.config_change_time = now
@@ -236,13 +272,22 @@ class Printer:
             if kind is not None:
                 self.alerts.append(Alert(self._next_alert, kind, now, condition))
                 self._next_alert += 1
+                if kind.severity == "critical":
+                    self.critical_alert_count += 1
         for condition, alert in active.items():
             if condition not in conditions:
                 alert.cleared = now
+                alert.removal_index = self._next_alert
+                self._next_alert += 1
         cleared = [a for a in self.alerts if not a.active]
         if len(cleared) > CLEARED_ALERTS_KEPT:
             drop = {id(a) for a in cleared[: len(cleared) - CLEARED_ALERTS_KEPT]}
             self.alerts = [a for a in self.alerts if id(a) not in drop]
+
+    @property
+    def alert_count(self) -> int:
+        """Alert events logged since start, raising and clearing (prtAlertAllEvents)."""
+        return self._next_alert - 1
 
     @property
     def active_alerts(self) -> list[Alert]:

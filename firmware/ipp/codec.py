@@ -176,6 +176,27 @@ class Message:
 # =========================================================================== encoding
 
 
+class EncodedAttribute(Attribute):
+    """An attribute whose wire form was computed once (:func:`pre_encode`).
+
+    Responses repeat most printer attributes unchanged from one request to the next;
+    keeping their bytes makes encoding them a copy instead of a walk over every value.
+    """
+
+    __slots__ = ("wire",)
+
+    def __init__(self, attribute: Attribute, wire: bytes) -> None:
+        super().__init__(attribute.name, attribute.tag, attribute.values, attribute.value_tags)
+        self.wire = wire
+
+
+def pre_encode(attribute: Attribute) -> EncodedAttribute:
+    """Encode a top-level attribute now; :func:`encode` then copies its bytes."""
+    out = bytearray()
+    _encode_attribute(out, attribute, attribute.name, 0)
+    return EncodedAttribute(attribute, bytes(out))
+
+
 def encode(message: Message) -> bytes:
     """Encode ``message`` per RFC 8010 §3.1-§3.9 (attribute part only: append document
     data yourself).  Raises :class:`IppEncodeError` for a value that cannot be encoded."""
@@ -187,7 +208,10 @@ def encode(message: Message) -> bytes:
     for group in message.groups:
         out.append(group.tag)
         for attribute in group._members.values():
-            _encode_attribute(out, attribute, attribute.name, 0)
+            if type(attribute) is EncodedAttribute:
+                out += attribute.wire
+            else:
+                _encode_attribute(out, attribute, attribute.name, 0)
     out.append(DelimiterTag.END)
     return bytes(out)
 

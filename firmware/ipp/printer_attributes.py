@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from firmware import __version__
 from firmware.capabilities import Capabilities
-from firmware.ipp.codec import AttributeGroup
+from firmware.ipp.codec import AttributeGroup, pre_encode
 from firmware.ipp.ops_rfc3380 import JOB_SETTABLE, PRINTER_SETTABLE
 from firmware.ipp.registry import make_attribute
 from firmware.ipp.tags import DelimiterTag, Operation, ValueTag
@@ -207,6 +207,8 @@ class PrinterAttributes:
         self.printer = printer
         self._static: list[Attribute] = []
         self._static_key: tuple[float, str] | None = None
+        self._live: list[Attribute] = []
+        self._live_key: tuple[int, str] | None = None
 
     # -- helpers
     def base_uri(self, host: str) -> str:
@@ -216,8 +218,10 @@ class PrinterAttributes:
     def _static_attributes(self, host: str) -> list[Attribute]:
         key = (self.printer.config_change_time, host)
         if self._static_key != key:
-            self._static = [make_attribute(n, v) if not isinstance(v, Attribute) else v
-                            for n, v in self._static_values(host)]
+            self._static = [
+                pre_encode(v if isinstance(v, Attribute) else make_attribute(n, v))
+                for n, v in self._static_values(host)
+            ]
             self._static_key = key
         return self._static
 
@@ -347,8 +351,20 @@ class PrinterAttributes:
         yield "urf-supported", caps.urf
         yield "which-jobs-supported", WHICH_JOBS
 
+    def _clock_values(self) -> Iterable[tuple[str, Any]]:
+        now = time.time()
+        yield "printer-up-time", self.system.up_time(now)
+
+    def _live_attributes(self, host: str) -> list[Attribute]:
+        key = (self.printer.revision, host)
+        if self._live_key != key:
+            self._live = [pre_encode(make_attribute(n, v, validate=False))
+                          for n, v in self._live_values()]
+            self._live_key = key
+        return self._live
+
     def _live_values(self) -> Iterable[tuple[str, Any]]:
-        printer, now = self.printer, time.time()
+        printer = self.printer
         yield "marker-levels", [s.level for s in printer.supplies]
         yield "media-col-ready", [media_col(printer.capabilities, t.media, t.source, t.media_type)
                                   for t in printer.trays]
@@ -358,7 +374,6 @@ class PrinterAttributes:
         yield "printer-alert-description", [alert_text(a) for a in alerts]
         yield "printer-config-change-date-time", ipp_datetime(printer.config_change_time)
         yield "printer-config-change-time", self.system.up_time(printer.config_change_time)
-        yield "printer-current-time", ipp_datetime(now)
         yield "printer-is-accepting-jobs", printer.accepting
         yield "printer-state", int(printer.state)
         yield "printer-state-change-date-time", ipp_datetime(printer.state_change_time)
@@ -367,7 +382,6 @@ class PrinterAttributes:
         yield "printer-state-reasons", printer.reasons
         yield "printer-supply", supply_value(printer)
         yield "printer-supply-description", [s.name for s in printer.supplies]
-        yield "printer-up-time", self.system.up_time(now)
         yield "queued-job-count", printer.queued_job_count
 
     def group(self, host: str, wanted: Callable[[str], bool]) -> AttributeGroup:
@@ -376,9 +390,13 @@ class PrinterAttributes:
         for attribute in self._static_attributes(host):
             if wanted(attribute.name):
                 group.append(attribute)
-        for name, value in self._live_values():
+        for attribute in self._live_attributes(host):
+            if wanted(attribute.name):
+                group.append(attribute)
+        for name, value in self._clock_values():
             if wanted(name):
-                group.append(make_attribute(name, value))
+                # Our own values, typed by the registry; validated by the test suite.
+                group.append(make_attribute(name, value, validate=False))
         return group
 
 
