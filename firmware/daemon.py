@@ -8,6 +8,8 @@ import signal
 
 from firmware.admin import AdminServer
 from firmware.config import Config
+from firmware.lpd import LpdServer
+from firmware.raw import RawServer
 from firmware.server import start_http
 from firmware.system import System
 
@@ -26,6 +28,13 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     admin = AdminServer(system, config.socket_path)
     await admin.start()
     http = await start_http(system)
+    servers = []
+    if config.raw_port:
+        servers.append(RawServer(system, config.listen, config.raw_port))
+    if config.lpd_port:
+        servers.append(LpdServer(system, config.listen, config.lpd_port))
+    for server in servers:
+        await server.start()
     log.info(
         "printbridge %s on board %s: IPP and web on http://%s:%d/, state in %s",
         system.version, config.board, config.listen, config.ipp_port, config.state_dir,
@@ -36,6 +45,8 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("shutting down")
+        for server in servers:
+            await server.stop()
         await http.cleanup()
         await admin.stop()
         await system.stop()

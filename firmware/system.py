@@ -322,6 +322,10 @@ class System:
     async def abort_incoming(self, job: Job, reason: str = "submission-interrupted") -> None:
         job.incoming = False
         job.set_state(JobState.ABORTED, reason, "aborted-by-system")
+        # Nothing of an unacknowledged submission stays in the spool.
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.spool.executor, self.spool.remove_documents, job)
+        job.documents_retained = False
         with contextlib.suppress(Exception):
             await self.job_finished(job)
 
