@@ -129,6 +129,25 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_passwd(args: argparse.Namespace) -> int:
+    """Set a user's password (the first user becomes an administrator)."""
+    import getpass
+
+    from firmware.users import ADMIN_GROUP, UserDB
+
+    if args.stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"New password for {args.user}: ")
+        if getpass.getpass("Again: ") != password:
+            print("printbridge: the passwords differ", file=sys.stderr)
+            return 1
+    groups = {ADMIN_GROUP} if args.admin else None
+    user = UserDB(_config(args).state_dir / "users").set_password(args.user, password, groups)
+    print(f"password set for {user.name} (groups: {', '.join(sorted(user.groups)) or 'none'})")
+    return 0
+
+
 EMULATE_ACTIONS = ["paper-out", "jam", "offline", "cover-open", "error", "unplug", "clear",
                    "toner", "paper"]
 
@@ -165,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     prt.add_argument("--format", default="application/octet-stream", help="MIME type")
     prt.set_defaults(func=cmd_print)
 
+    passwd = sub.add_parser("passwd", help="set a user's password for the web pages and IPP")
+    _add_config_args(passwd)
+    passwd.add_argument("user")
+    passwd.add_argument("--admin", action="store_true", help="make the user an administrator")
+    passwd.add_argument("--stdin", action="store_true", help="read the password from stdin")
+    passwd.set_defaults(func=cmd_passwd)
+
     probe = sub.add_parser("probe", help="open a printer port and show its device ID and status")
     probe.add_argument("uri", help="port URI, e.g. emulated: or usb://...")
     probe.add_argument("-o", "--option", action="append", default=[], help="KEY=VALUE")
@@ -179,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from firmware.logbuffer import BUFFER
+
+    logging.getLogger().addHandler(BUFFER)
     try:
         return int(args.func(args))
     except (ConnectionError, RuntimeError, ValueError) as exc:

@@ -8,15 +8,14 @@ from firmware.ipp.http import add_routes
 from firmware.ipp.responder import Responder
 from firmware.system import System
 from firmware.web.icons import add_icon_routes
-from firmware.web.status import SYSTEM_KEY, status_page
+from firmware.web.pages import add_web_routes
 
 
 def build_app(system: System) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
-    app[SYSTEM_KEY] = system
     add_routes(app, Responder(system))
     add_icon_routes(app)
-    app.router.add_get("/", status_page)
+    add_web_routes(app, system)
     return app
 
 

@@ -156,6 +156,9 @@ class PrintWorker:
             started = True
             async for data in self.render(job):
                 await self._send(job, data)
+            if job.cancel_requested:
+                # A cancel that raced the last bytes still wins: the printer is reset.
+                raise JobCanceled
             completed = True
         except JobCanceled:
             pass

@@ -11,6 +11,8 @@ if [ "$target" = test ]; then
     # makes the PWG raster samples the suites print.
     packages="$packages cups cups-client cups-ipp-utils cups-filters cups-bsd ghostscript"
     packages="$packages iproute2 procps"
+    # The web pages are checked in a real browser.
+    packages="$packages chromium"
 fi
 
 missing=""

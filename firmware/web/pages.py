@@ -1,0 +1,323 @@
+"""The web pages: status, jobs, settings, network, security, maintenance.
+
+Server-side templates (Jinja2, autoescaped), no JavaScript, usable on a phone.  Reading
+needs nothing; every change needs an admin session and the session's CSRF token.  All
+values come from the printer model at request time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from aiohttp import web
+from PIL import Image, ImageDraw
+
+from firmware.logbuffer import BUFFER
+from firmware.printer import Printer
+from firmware.reasons import REASON_FOR_CONDITION, REASON_TEXT, is_error
+from firmware.system import System
+from firmware.users import UserDB
+from firmware.web.session import COOKIE, LIFETIME, Session, SessionKeeper
+
+HERE = Path(__file__).resolve().parent
+NAV = [("/", "Status"), ("/jobs", "Jobs"), ("/settings", "Settings"), ("/network", "Network"),
+       ("/security", "Security"), ("/maintenance", "Maintenance")]
+WEB_KEY = web.AppKey("web-ui", "WebUI")
+
+
+def level_text(level: int, unit: str = "%") -> str:
+    return {-2: "unknown", -3: "some left", -1: "other"}.get(level, f"{level}{unit}")
+
+
+def size_text(size: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return str(size)
+
+
+def media_text(name: str) -> str:
+    """iso_a4_210x297mm -> "A4 (210x297mm)"."""
+    parts = name.split("_")
+    if len(parts) == 3:
+        return f"{parts[1].replace('-', ' ').title()} ({parts[2]})"
+    return name
+
+
+def clock(timestamp: float | None) -> str:
+    if timestamp is None:
+        return ""
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class WebUI:
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.users = UserDB(system.config.state_dir / "users")
+        self.sessions = SessionKeeper(system.config.state_dir / "web-secret")
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.globals.update(level_text=level_text, size_text=size_text,
+                                media_text=media_text)
+
+    # -- plumbing
+    def session(self, request: web.Request) -> Session | None:
+        session = self.sessions.check(request.cookies.get(COOKIE))
+        if session is None:
+            return None
+        user = self.users.load().get(session.user)
+        return session if user is not None and user.is_admin else None
+
+    def render(self, request: web.Request, template: str, title: str, **values: Any
+               ) -> web.Response:
+        session = self.session(request)
+        printer = self.system.default_printer
+        up = int(time.time() - self.system.start_time)
+        page = self.env.get_template(template).render(
+            title=title, printer=printer, nav=NAV, active=request.path, session=session,
+            csrf=self.sessions.csrf_token(session) if session else "",
+            message=request.query.get("message", ""), version=self.system.version,
+            board=self.system.config.board, uptime=f"{up // 3600}h {up // 60 % 60:02d}m",
+            **values,
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    async def admin_form(self, request: web.Request) -> tuple[Session, Any]:
+        """The posted form, after checking the admin session and the CSRF token."""
+        form = await request.post()
+        session = self.session(request)
+        if session is None:
+            raise web.HTTPUnauthorized(text="log in as an administrator first\n")
+        if not self.sessions.csrf_ok(session, form.get("csrf")):  # type: ignore[arg-type]
+            raise web.HTTPForbidden(text="missing or wrong CSRF token\n")
+        return session, form
+
+    @staticmethod
+    def back(path: str, message: str) -> web.HTTPSeeOther:
+        return web.HTTPSeeOther(f"{path}?message={quote(message)}")
+
+    # -- pages
+    async def status(self, request: web.Request) -> web.Response:
+        printer = self.system.default_printer
+        reasons = [{"text": REASON_TEXT.get(r, r), "error": is_error(r)}
+                   for r in printer.reasons if r != "none"]
+        state_text = {
+            "idle": "Ready to print", "processing": "Printing", "stopped": "Stopped",
+        }[printer.state.keyword]
+        alerts = []
+        for alert in reversed(printer.alerts):
+            reason = REASON_FOR_CONDITION.get(alert.condition) if alert.condition else None
+            event = alert.condition is None  # power-up: an event, not a condition
+            alerts.append({"index": alert.index, "active": alert.active and not event,
+                           "text": REASON_TEXT.get(reason, reason) if reason else "Printer started",
+                           "raised": clock(alert.raised),
+                           "cleared": "—" if event else clock(alert.cleared)})
+        return self.render(request, "status.html", "Status", reasons=reasons,
+                           state_text=state_text, alerts=alerts)
+
+    async def jobs(self, request: web.Request) -> web.Response:
+        printer = self.system.default_printer
+        queued = sorted((j for j in printer.jobs.values() if j.active), key=lambda j: j.order)
+        history = [j for j in reversed(printer.jobs.values()) if not j.active]
+        return self.render(request, "jobs.html", "Jobs", queued=queued, history=history)
+
+    async def settings(self, request: web.Request) -> web.Response:
+        cfg = self.system.config
+        listen = cfg.listen
+        protocols = [("IPP", f"{listen}:{cfg.ipp_port}"),
+                     ("Raw 9100", f"{listen}:{cfg.raw_port}" if cfg.raw_port else "off"),
+                     ("LPD", f"{listen}:{cfg.lpd_port}" if cfg.lpd_port else "off"),
+                     ("SNMP", f"{listen}:{cfg.snmp_port}" if cfg.snmp_port else "off")]
+        return self.render(request, "settings.html", "Settings", protocols=protocols)
+
+    async def network(self, request: web.Request) -> web.Response:
+        import netifaces
+
+        wanted = self.system.config.network.get("interfaces") or netifaces.interfaces()
+        if isinstance(wanted, str):
+            wanted = [w.strip() for w in wanted.split(",") if w.strip()]
+        addresses = []
+        for iface in wanted:
+            try:
+                info = netifaces.ifaddresses(iface)
+            except ValueError:
+                continue
+            addrs = [a["addr"] for fam in (netifaces.AF_INET, netifaces.AF_INET6)
+                     for a in info.get(fam, [])]
+            addresses.append((iface, addrs))
+        printer = self.system.default_printer
+        return self.render(
+            request, "network.html", "Network", hostname=socket.gethostname(),
+            dnssd_name=getattr(printer, "dnssd_name", None) or printer.name,
+            mode=self.system.config.network.get("mode", "dhcp"), addresses=addresses,
+            printer_uri=f"ipp://{request.host}{self.system.printer_path(printer)}",
+        )
+
+    async def security(self, request: web.Request) -> web.Response:
+        snmp = self.system.config.sections.get("snmp", {})
+        users = sorted(k.split(".", 1)[1] for k in snmp if k.startswith("user."))
+        return self.render(
+            request, "security.html", "Security",
+            tls_text="IPPS/HTTPS is not enabled on this printer.",
+            snmp_communities=f"{len(snmp.get('communities', 'public').split(','))} configured",
+            snmp_users=", ".join(users) or "none",
+        )
+
+    async def maintenance(self, request: web.Request) -> web.Response:
+        return self.render(request, "maintenance.html", "Maintenance")
+
+    # -- login
+    async def login_form(self, request: web.Request) -> web.Response:
+        return self.render(request, "login.html", "Log in", has_admin=self.users.has_admin(),
+                           next=request.query.get("next", "/"))
+
+    async def login(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        user = self.users.authenticate(str(form.get("user", "")), str(form.get("password", "")))
+        target = str(form.get("next", "/"))
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"
+        if user is None or not user.is_admin:
+            raise self.back("/login", "Wrong user name or password")
+        response = web.HTTPSeeOther(target)
+        response.set_cookie(COOKIE, self.sessions.issue(user.name), max_age=LIFETIME,
+                            httponly=True, samesite="Strict", path="/")
+        raise response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        await self.admin_form(request)
+        response = web.HTTPSeeOther("/")
+        response.del_cookie(COOKIE, path="/")
+        raise response
+
+    # -- actions
+    async def job_action(self, request: web.Request) -> web.Response:
+        await self.admin_form(request)
+        job = self.system.find_job(int(request.match_info["job"]))
+        if job is None:
+            raise web.HTTPNotFound(text="no such job\n")
+        action = request.match_info["action"]
+        done = {
+            "cancel": self.system.cancel_job,
+            "hold": self.system.hold_job,
+            "release": self.system.release_job,
+        }[action]
+        ok = await done(job)
+        raise self.back("/jobs", f"Job {job.id}: {action} {'done' if ok else 'not possible'}")
+
+    async def save_settings(self, request: web.Request) -> web.Response:
+        _, form = await self.admin_form(request)
+        values = {key: str(form.get(key, "")).strip()[:127]
+                  for key in ("location", "info", "organization", "geo_location")}
+        if values["geo_location"] and not values["geo_location"].startswith("geo:"):
+            raise web.HTTPBadRequest(text="the geo location must be a geo: URI\n")
+        await self.system.set_identity(self.system.default_printer, **values)
+        raise self.back("/settings", "Settings saved")
+
+    async def change_password(self, request: web.Request) -> web.Response:
+        session, form = await self.admin_form(request)
+        if self.users.authenticate(session.user, str(form.get("current", ""))) is None:
+            raise self.back("/security", "The current password is wrong")
+        try:
+            self.users.set_password(session.user, str(form.get("new", "")))
+        except ValueError as exc:
+            raise self.back("/security", str(exc)) from None
+        raise self.back("/security", "Password changed")
+
+    async def test_page(self, request: web.Request) -> web.Response:
+        session, _ = await self.admin_form(request)
+        printer = self.system.default_printer
+        data, fmt = test_page(printer)
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            yield data
+
+        job = await self.system.submit(printer, chunks(), format=fmt, name="Test page",
+                                       user=session.user, origin="web")
+        raise self.back("/maintenance", f"Test page sent as job {job.id}")
+
+    async def identify(self, request: web.Request) -> web.Response:
+        await self.admin_form(request)
+        printer = self.system.default_printer
+        printer.extra_reasons.add("identify-printer-requested")
+        printer.changed()
+        raise self.back("/maintenance", "The printer shows itself")
+
+    async def restart(self, request: web.Request) -> web.Response:
+        await self.admin_form(request)
+        printer = self.system.default_printer
+        printer.extra_reasons.discard("identify-printer-requested")
+        await self.system.set_paused(printer, False)
+        await self.system.set_accepting(printer, True)
+        self.system.workers[printer.name].request_poll()
+        raise self.back("/maintenance", "Printer restarted")
+
+    async def log(self, request: web.Request) -> web.Response:
+        if self.session(request) is None:
+            raise web.HTTPUnauthorized(text="log in as an administrator first\n")
+        return web.Response(text=BUFFER.text(), content_type="text/plain", headers={
+            "Content-Disposition": 'attachment; filename="printbridge.log"'})
+
+    async def style(self, request: web.Request) -> web.Response:
+        return web.Response(body=(HERE / "style.css").read_bytes(), content_type="text/css",
+                            headers={"Cache-Control": "max-age=3600"})
+
+
+def test_page(printer: Printer) -> tuple[bytes, str]:
+    """A one-page self-portrait of the printer, in a format its pipeline accepts."""
+    lines = [
+        "Printbridge test page", "",
+        f"Printer: {printer.name}", f"Model: {printer.identity.make_and_model}",
+        f"Location: {printer.identity.location}", f"Port: {printer.port_uri}",
+        f"State: {printer.state.keyword} ({', '.join(printer.reasons)})",
+        f"Pages printed: {printer.counters.impressions}", f"Time: {clock(time.time())}",
+    ]
+    if "image/jpeg" in printer.capabilities.formats:
+        image = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
+        draw = ImageDraw.Draw(image)
+        for i, line in enumerate(lines):
+            draw.text((120, 150 + i * 40), line, fill=0)
+        draw.rectangle((100, 100, 1140, 1654), outline=0, width=4)
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=85)
+        return out.getvalue(), "image/jpeg"
+    return ("\r\n".join(lines) + "\f").encode(), "application/octet-stream"
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def add_web_routes(app: web.Application, system: System) -> WebUI:
+    ui = WebUI(system)
+    app[WEB_KEY] = ui
+    get, post = app.router.add_get, app.router.add_post
+    get("/", ui.status)
+    get("/jobs", ui.jobs)
+    get("/settings", ui.settings)
+    get("/network", ui.network)
+    get("/security", ui.security)
+    get("/maintenance", ui.maintenance)
+    get("/maintenance/log", ui.log)
+    get("/login", ui.login_form)
+    get("/static/style.css", ui.style)
+    post("/login", ui.login)
+    post("/logout", ui.logout)
+    post(r"/jobs/{job:\d+}/{action:cancel|hold|release}", ui.job_action)
+    post("/settings", ui.save_settings)
+    post("/security/password", ui.change_password)
+    post("/maintenance/test-page", ui.test_page)
+    post("/maintenance/identify", ui.identify)
+    post("/maintenance/restart", ui.restart)
+    return ui
