@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from firmware.ipp import Operation, encode  # noqa: E402
-from tests.daemon import Daemon, free_port, wait_for  # noqa: E402
-from tests.ipp.client import request  # noqa: E402
+from firmware.ipp import Operation, encode
+from tests.daemon import Daemon, free_port, wait_for
+from tests.ipp.client import request
 
 CONNECTIONS = (1, 8, 32)
 
