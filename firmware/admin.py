@@ -11,7 +11,8 @@ import json
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ class AdminServer:
         self.system = system
         self.path = path
         self._server: asyncio.AbstractServer | None = None
+        #: Commands other subsystems add (firmware.net: dhcp-event, net-status).
+        self.handlers: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]] = {}
 
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -66,6 +69,13 @@ class AdminServer:
             return self._emulate(request)
         if command == "print":
             return await self._print(request)
+        if command == "debug-block-loop" and os.environ.get("PRINTBRIDGE_DEBUG_HOOKS") == "1":
+            # Test hook (off unless the environment turns it on): stall the event loop,
+            # as a hung callback would, so the systemd watchdog test sees pings stop.
+            time.sleep(min(float(request.get("seconds", 1)), 60))
+            return {"ok": True}
+        if isinstance(command, str) and command in self.handlers:
+            return await self.handlers[command](request)
         raise ValueError(f"unknown command {command!r}")
 
     def _emulate(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """What a printer can do, as the driver declares it.
 
 The IPP printer attributes, the DNS-SD TXT keys and the SNMP tables are all computed from
-this, so the printer never claims what its driver cannot deliver.  Until the document
-pipeline lands the emulated laser's capabilities are the defaults below.
+this, so the printer never claims what its driver cannot deliver.  Each driver of the
+document pipeline (:mod:`firmware.pipeline.drivers`) declares its own; the pipeline fills
+in ``formats`` (what its readers print plus what the printer takes as it is).  The
+defaults below are a PCL laser's, for a printer model built without a pipeline.
 """
 
 from __future__ import annotations

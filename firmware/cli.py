@@ -106,10 +106,88 @@ def cmd_print(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snmp_error_state(conditions: Any) -> str:
+    """hrPrinterDetectedErrorState for port conditions, from the SNMP agent's own table."""
+    try:
+        from firmware.snmp.host_resources import CONDITION_BITS, ERROR_STATE_BITS
+    except ImportError:
+        return ""
+    bits, names = 0, set()
+    for condition in conditions:
+        if (name := CONDITION_BITS.get(condition)) is not None:
+            bits |= 0x8000 >> ERROR_STATE_BITS[name]
+            names.add(name)
+    return f"{bits >> 8:02x} {bits & 0xFF:02x}" + (f" ({', '.join(sorted(names))})"
+                                                  if names else "")
+
+
+def _driver_label(device_id: str) -> str:
+    """The driver printbridge would pick for a device ID, and why."""
+    from hal.ieee1284 import DeviceId
+
+    tokens = DeviceId.parse(device_id).command_set
+    cmd = ", ".join(tokens) or "none"
+    try:
+        from firmware.pipeline.drivers import driver_class_for
+    except ImportError:  # no document pipeline on this build
+        return f"(by command set: {cmd})"
+    cls = driver_class_for(device_id)
+    if {t.upper() for t in tokens} & set(cls.commands):
+        return f"{cls.name} (from CMD: {cmd})"
+    return f"{cls.name} (the default: no driver speaks CMD: {cmd})"
+
+
+def _probe_all(args: argparse.Namespace) -> int:
+    """``printbridge probe`` without a URI: every printer attached, as hotplug sees them."""
+    from firmware.reasons import reasons_for
+    from hal.discovery import DISCOVERABLE, discover
+
+    kinds = [k.strip() for k in args.kinds.split(",")] if args.kinds else list(DISCOVERABLE)
+    found = discover(kinds, options=dict(kv.split("=", 1) for kv in args.option))
+    if args.json:
+        print(json.dumps([{
+            "uri": f.uri, "key": f.key, "kind": f.kind, "port": f.detail,
+            "device_id": f.device_id, "make_and_model": f.make_and_model,
+            "status_byte": f.status_byte,
+            "conditions": sorted(c.value for c in f.status.conditions) if f.status else None,
+            "reasons": reasons_for(f.status.conditions) if f.status else None,
+            "quirks": sorted(f.quirks), "driver": _driver_label(f.device_id) if f.device_id
+            else None, "error": f.error,
+        } for f in found], indent=2))
+        return 0
+    if not found:
+        print(f"no printers found ({', '.join(kinds)})")
+        return 0
+    print(f"{len(found)} printer(s) found ({', '.join(kinds)})")
+    for f in found:
+        print()
+        print(f.uri or f"({f.key})")
+        print(f"  port       {f.detail}")
+        print(f"  key        {f.key}")
+        print(f"  device id  {f.device_id or '(none)'}")
+        if f.device_id:
+            print(f"  make/model {f.make_and_model}")
+        if f.status is not None:
+            conditions = ", ".join(sorted(c.value for c in f.status.conditions)) or "ready"
+            byte = f"0x{f.status_byte:02x}: " if f.status_byte is not None else ""
+            print(f"  status     {byte}{conditions}")
+            print(f"  reasons    {', '.join(reasons_for(f.status.conditions)) or 'none'}")
+            if snmp := _snmp_error_state(f.status.conditions):
+                print(f"  SNMP       hrPrinterDetectedErrorState {snmp}")
+        print(f"  quirks     {', '.join(sorted(f.quirks)) or 'none'}")
+        if f.device_id:
+            print(f"  driver     {_driver_label(f.device_id)}")
+        if f.error:
+            print(f"  note       {f.error}")
+    return 0
+
+
 def cmd_probe(args: argparse.Namespace) -> int:
     from hal.port import PortError
     from hal.registry import create_port
 
+    if args.uri is None:
+        return _probe_all(args)
     port = create_port(args.uri, dict(kv.split("=", 1) for kv in args.option))
     try:
         port.open()
@@ -126,6 +204,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     print(f"device id  {device_id or '(none)'}")
     print(f"conditions {', '.join(sorted(c.value for c in status.conditions)) or 'ready'}")
     print(f"reasons    {', '.join(reasons_for(status.conditions)) or 'none'}")
+    if device_id:
+        print(f"driver     {_driver_label(device_id)}")
     return 0
 
 
@@ -191,10 +271,21 @@ def build_parser() -> argparse.ArgumentParser:
     passwd.add_argument("--stdin", action="store_true", help="read the password from stdin")
     passwd.set_defaults(func=cmd_passwd)
 
-    probe = sub.add_parser("probe", help="open a printer port and show its device ID and status")
-    probe.add_argument("uri", help="port URI, e.g. emulated: or usb://...")
+    probe = sub.add_parser("probe", help="list attached printers, or open one port URI and "
+                                          "show its device ID and status")
+    probe.add_argument("uri", nargs="?", help="port URI, e.g. emulated: or usb://... "
+                                              "(default: list every printer attached)")
     probe.add_argument("-o", "--option", action="append", default=[], help="KEY=VALUE")
+    probe.add_argument("--kinds", help="port kinds to list (default: usb,usblp,parallel)")
+    probe.add_argument("--json", action="store_true", help="machine-readable list")
     probe.set_defaults(func=cmd_probe)
+
+    from firmware.image import provision as provision_mod
+
+    provision = sub.add_parser("provision", help="install units and apply printbridge.txt "
+                               "from the boot partition (root; the image's first boot)")
+    provision_mod.add_arguments(provision)
+    provision.set_defaults(func=provision_mod.run)
     return parser
 
 

@@ -21,6 +21,8 @@ class PrinterConfig:
     location: str = ""
     geo_location: str = ""
     driver: str = "auto"
+    #: Who may print: "open" (anyone, like a home printer) or "authenticated".
+    policy: str = "open"
     options: dict[str, str] = field(default_factory=dict)
 
 
@@ -39,6 +41,13 @@ class Config:
     log_level: str = "info"
     contact: str = ""
     network: dict[str, Any] = field(default_factory=dict)
+    #: The board's CPU class (``low``, ``mid``, ``high``, ``pc``) for sizing buffers/workers.
+    cpu_class: str = "pc"
+    #: Status LED and button lines from the board (``[led]``, ``[button]``: chip, line,
+    #: active_low, bias), overridable by the INI file's sections of the same names.
+    gpio: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Which printer ports the board has (``[ports]``: discover, serial).
+    ports: dict[str, Any] = field(default_factory=dict)
     printers: list[PrinterConfig] = field(default_factory=list)
     #: Sections of the INI file the core does not interpret (snmp, security ...), for the
     #: subsystems that own them.
@@ -51,7 +60,9 @@ class Config:
 
 _INT_KEYS = {"ipp_port", "snmp_port", "raw_port", "lpd_port", "history"}
 _FLOAT_KEYS = {"status_interval", "write_timeout"}
-_PRINTER_KEYS = {"port", "make_and_model", "info", "location", "geo_location", "driver"}
+GPIO_SECTIONS = ("led", "button")
+_PRINTER_KEYS = {"port", "make_and_model", "info", "location", "geo_location", "driver",
+                 "policy"}
 
 
 def _set_daemon_key(cfg: Config, key: str, value: Any, base: Path) -> None:
@@ -94,8 +105,11 @@ def load_config(
             raise ValueError(f"config file not found: {path}")
         parser.read(path)
     board_name = board or parser.get("daemon", "board", fallback=None) or "emulator"
-    profile = load_board(board_name)
-    cfg = Config(board=board_name)
+    profile = load_board(board_name)  # "auto" comes back as the detected board
+    cfg = Config(board=str(profile.get("name", board_name)))
+    cfg.cpu_class = str(profile.get("cpu_class", cfg.cpu_class))
+    cfg.gpio = {k: dict(profile[k]) for k in GPIO_SECTIONS if isinstance(profile.get(k), dict)}
+    cfg.ports = dict(profile.get("ports", {}))
     cwd = Path.cwd()
     for key, value in profile.get("daemon", {}).items():
         _set_daemon_key(cfg, key, value, cwd)
@@ -119,6 +133,8 @@ def load_config(
                     _set_daemon_key(cfg, key, value, base)
         elif section == "network":
             cfg.network.update(items)
+        elif section in GPIO_SECTIONS:
+            cfg.gpio.setdefault(section, {}).update(items)
         elif section.startswith("printer:"):
             printer = _printer(cfg, section.split(":", 1)[1].strip())
             for key, value in items.items():

@@ -77,6 +77,8 @@ class Job:
     order: float = 0.0
     #: False once a finished job's documents were deleted (then it cannot be reprinted).
     documents_retained: bool = True
+    #: Every byte of the job reached the printer (persisted before the job is closed).
+    delivered: bool = False
 
     def __post_init__(self) -> None:
         if not self.order:

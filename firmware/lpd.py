@@ -74,7 +74,7 @@ class LpdServer:
             elif request.command in (Command.SHORT_QUEUE, Command.LONG_QUEUE):
                 writer.write(self._queue_state(printer, request.command == Command.LONG_QUEUE))
             elif request.command == Command.REMOVE_JOBS:
-                await self._remove(printer, request.operands[0], request.operands[1:])
+                await self._remove(printer, request.operands[0], request.operands[1:], host)
             # PRINT_WAITING: the worker prints whatever is waiting anyway.
         except (LpdError, asyncio.LimitOverrunError, ValueError) as exc:
             log.info("lpd: %s: %s", host, exc)
@@ -91,7 +91,7 @@ class LpdServer:
     # -- receive a job (RFC 1179 §5.2, §6)
     async def _receive(self, printer: Printer, reader: asyncio.StreamReader,
                        writer: asyncio.StreamWriter, host: str) -> None:
-        if not printer.accepting:
+        if not printer.accepting_jobs:
             raise LpdError("printer is not accepting jobs")
         writer.write(ACK)
         await writer.drain()
@@ -161,7 +161,7 @@ class LpdServer:
         if control is None:
             return
         job.user = control.user or job.user
-        job.host = control.host or job.host
+        # job.host stays the peer's address: the control file's H line is only a claim.
         job.name = control.job_name or control.title or control.source_name or job.name
         for doc in job.documents:
             letter = control.prints.get(doc.name)
@@ -191,9 +191,12 @@ class LpdServer:
                              f"{job.size} bytes")
         return ("\n".join(lines) + "\n").encode("utf-8", errors="replace")
 
-    async def _remove(self, printer: Printer, agent: str, items: tuple[str, ...]) -> None:
+    async def _remove(self, printer: Printer, agent: str, items: tuple[str, ...],
+                      host: str) -> None:
+        """RFC 1179 §5.5, with no 'root' override: the agent is whatever the client says,
+        so only that user's jobs sent by LPD from the same host are removed."""
         for job in [j for j in printer.jobs.values() if j.active]:
-            if agent != "root" and job.user != agent:
+            if job.origin != "lpd" or job.user != agent or job.host != host:
                 continue
             if items and str(job.id) not in items and job.user not in items:
                 continue

@@ -95,6 +95,9 @@ class Identity:
     uuid: str = field(default_factory=lambda: uuidlib.uuid4().urn)
     device_id: str = ""
     serial: str = ""
+    #: The DNS-SD instance name in use (firmware.net.dnssd): the printer name, or
+    #: "Name (2)" after a conflict on the link.  Empty until DNS-SD has started.
+    dnssd_name: str = ""
 
 
 @dataclass(slots=True)
@@ -135,6 +138,8 @@ class Printer:
         self.events = events
         #: What the printer can do, as its driver declares it (formats, media, resolutions).
         self.capabilities = capabilities or Capabilities()
+        #: Who may print: "open" or "authenticated" (the admin group always administers).
+        self.auth_policy = "open"
         self.alerts: list[Alert] = [Alert(1, POWER_UP, time.time())]
         self._next_alert = 2
         #: Critical alerts raised since start (RFC 3805 prtAlertCriticalEvents).
@@ -169,6 +174,11 @@ class Printer:
     @property
     def uuid(self) -> str:
         return self.identity.uuid
+
+    @property
+    def dnssd_name(self) -> str:
+        """The name clients discover the printer by (IPP printer-dns-sd-name)."""
+        return self.identity.dnssd_name or self.identity.name
 
     # -- derived state
     @property
@@ -210,6 +220,11 @@ class Printer:
         if self.active_job is not None:
             return StatusLight.PRINTING
         return StatusLight.READY
+
+    @property
+    def accepting_jobs(self) -> bool:
+        """printer-is-accepting-jobs: the administrator's switch and room in the spool."""
+        return self.accepting and "spool-area-full" not in self.extra_reasons
 
     @property
     def queued_job_count(self) -> int:

@@ -65,7 +65,7 @@ class RawServer:
                 yield chunk
 
         try:
-            if not printer.accepting:
+            if not printer.accepting_jobs:
                 log.warning("raw: %s refused, printer not accepting jobs", host)
                 return
             fmt = detect_format(first)

@@ -1,27 +1,70 @@
-"""The HTTP server: IPP and the web pages share one aiohttp application and port."""
+"""The HTTP server: IPP and the web pages share one aiohttp application and one port,
+plain and TLS alike (:mod:`firmware.listener`)."""
 
 from __future__ import annotations
 
-from aiohttp import web
+import logging
+from pathlib import Path
 
-from firmware.ipp.http import add_routes
+from aiohttp import ClientConnectionResetError, web
+from aiohttp.typedefs import Handler
+
+from firmware.ipp.http import IppGuard, add_routes
 from firmware.ipp.responder import Responder
+from firmware.listener import Listener
+from firmware.security import BasicAuth, Limits, tls_enabled
 from firmware.system import System
+from firmware.tls import Credentials, generate, local_hostname, server_context
+from firmware.users import UserDB
 from firmware.web.icons import add_icon_routes
 from firmware.web.pages import add_web_routes
 
+log = logging.getLogger(__name__)
 
-def build_app(system: System) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
-    add_routes(app, Responder(system))
+
+@web.middleware
+async def quiet_disconnects(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A client that hangs up mid-request is normal on a LAN, not an error to log with a
+    traceback; the answer goes nowhere anyway."""
+    try:
+        return await handler(request)
+    except (ConnectionResetError, ClientConnectionResetError):
+        log.debug("%s hung up during %s %s", request.remote, request.method, request.path)
+        raise web.HTTPBadRequest() from None
+
+
+def build_app(system: System, limits: Limits) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[quiet_disconnects])
+    guard = IppGuard(BasicAuth(UserDB(system.config.state_dir / "users")), limits)
+    add_routes(app, Responder(system), guard)
     add_icon_routes(app)
     add_web_routes(app, system)
     return app
 
 
-async def start_http(system: System) -> web.AppRunner:
-    runner = web.AppRunner(build_app(system), access_log=None, handle_signals=False)
+def credentials(system: System) -> Credentials:
+    tls = system.config.sections.get("tls", {})
+    if tls.get("certificate") and tls.get("key"):
+        return Credentials(Path(tls["certificate"]), Path(tls["key"]))
+    return generate(system.config.state_dir / "tls", local_hostname(), [system.config.listen])
+
+
+async def start_http(system: System) -> tuple[web.AppRunner, Listener]:
+    limits = Limits.from_config(system.config)
+    context = None
+    if tls_enabled(system.config):
+        creds = credentials(system)
+        context = server_context(creds)
+        system.tls_enabled = True
+        system.tls_fingerprint = creds.fingerprint
+    for printer in system.printers.values():
+        if printer.auth_policy == "authenticated" and context is None:
+            raise ValueError(f"printer {printer.name}: policy 'authenticated' needs TLS")
+    runner = web.AppRunner(build_app(system, limits), access_log=None, handle_signals=False,
+                           keepalive_timeout=30)
     await runner.setup()
-    site = web.TCPSite(runner, system.config.listen, system.config.ipp_port, reuse_address=True)
-    await site.start()
-    return runner
+    listener = Listener(runner, system.config.listen, system.config.ipp_port, context,
+                        max_connections=limits.max_connections,
+                        first_byte_timeout=limits.first_byte_timeout)
+    await listener.start()
+    return runner, listener

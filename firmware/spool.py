@@ -192,6 +192,10 @@ class Spool:
             job.set_state(JobState.ABORTED, "document-access-error", "aborted-by-system")
             return True
         if job.state in (JobState.PROCESSING, JobState.PROCESSING_STOPPED):
+            if job.delivered:
+                # Only the closing of the job was lost: it is finished, not reprinted.
+                job.set_state(JobState.PENDING, "job-queued")
+                return True
             job.set_state(JobState.PENDING, "job-queued", RESTARTED_REASON)
             job.bytes_sent = 0
             return True

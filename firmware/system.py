@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
+import os
 import time
 import uuid as uuidlib
 from collections.abc import AsyncIterable, AsyncIterator
@@ -20,7 +22,10 @@ from firmware import __version__
 from firmware.config import Config, PrinterConfig
 from firmware.events import Event, EventBus, EventKind
 from firmware.job import Document, Job, JobState
+from firmware.pipeline import Pipeline
+from firmware.pipeline.drivers import select_driver
 from firmware.printer import Identity, Printer
+from firmware.security import Limits
 from firmware.spool import Spool, atomic_write
 from firmware.worker import PrintWorker
 from hal.registry import create_port
@@ -39,6 +44,10 @@ class SubmissionError(Exception):
     """A document could not be accepted (nothing of it was kept)."""
 
 
+class SpoolFullError(SubmissionError):
+    """The state directory is (nearly) full: no job is accepted until space returns."""
+
+
 class System:
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -47,8 +56,12 @@ class System:
         self.start_time = time.time()
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self.spool = Spool(config.state_dir / "spool")
+        self.limits = Limits.from_config(config)
         self.printers: dict[str, Printer] = {}
         self.workers: dict[str, PrintWorker] = {}
+        #: IPPS/HTTPS on the IPP port (set by the HTTP server once TLS is set up).
+        self.tls_enabled = False
+        self.tls_fingerprint = ""
         #: Fire-and-forget tasks (timeouts, identify) kept referenced until they finish.
         self.background: set[asyncio.Task[None]] = set()
         self._printer_dir = config.state_dir / "printers"
@@ -63,6 +76,10 @@ class System:
         if pcfg.port.startswith("emulated"):
             options.setdefault("output", str(self.config.state_dir / "output"))
         port = create_port(pcfg.port, options)
+        device_id = port.device_id()
+        # The driver follows the printer's language (device ID CMD:, or driver = ...);
+        # its capabilities are what IPP, DNS-SD and SNMP advertise.
+        pipeline = Pipeline(select_driver(device_id, pcfg.driver, options))
         identity = Identity(
             name=pcfg.name,
             make_and_model=pcfg.make_and_model or "Printbridge Printer",
@@ -70,17 +87,20 @@ class System:
             info=pcfg.info or pcfg.name,
             geo_location=pcfg.geo_location,
             uuid=saved.get("uuid") or uuidlib.uuid4().urn,
-            device_id=port.device_id(),
+            device_id=device_id,
         )
-        printer = Printer(identity, pcfg.port, self.events)
+        printer = Printer(identity, pcfg.port, self.events, capabilities=pipeline.capabilities)
         counters = saved.get("counters", {})
         for key in ("impressions", "sheets", "jobs"):
             setattr(printer.counters, key, int(counters.get(key, 0)))
         printer.paused = bool(saved.get("paused", False))
         printer.accepting = bool(saved.get("accepting", True))
         self._restore_settings(printer, saved)
+        if pcfg.policy not in ("open", "authenticated"):
+            raise ValueError(f"printer {pcfg.name}: policy must be open or authenticated")
+        printer.auth_policy = pcfg.policy
         self.printers[pcfg.name] = printer
-        self.workers[pcfg.name] = PrintWorker(self, printer, port)
+        self.workers[pcfg.name] = PrintWorker(self, printer, port, pipeline)
         if not saved:
             self.save_printer(printer)
         return printer
@@ -184,6 +204,23 @@ class System:
             self.save_printer(printer)
         self.spool.executor.shutdown(wait=True)
 
+    def add_printer(self, pcfg: PrinterConfig, *, start: bool = True) -> Printer:
+        """Add a printer after construction: one plugged in at run time (hotplug), or one
+        remembered from an earlier run (then before :meth:`start`, ``start=False``, so
+        its spooled jobs are loaded with the others).
+
+        Front ends read ``self.printers`` at request time (IPP creates a new printer's
+        attributes on first use), so the new queue is served at once.
+        """
+        if pcfg.name in self.printers:
+            raise ValueError(f"printer {pcfg.name!r} already exists")
+        printer = self._add_printer(pcfg)
+        if start:
+            self.workers[pcfg.name].start()
+            printer.changed(EventKind.PRINTER_CONFIG_CHANGED)
+            printer.changed()
+        return printer
+
     # -- durable job changes
     async def save_job(self, job: Job) -> None:
         snapshot = self.spool.encode(job)
@@ -206,15 +243,18 @@ class System:
             printer.counters.impressions += job.impressions
             printer.counters.sheets += job.sheets
         loop = asyncio.get_running_loop()
-        if job.size > RETAIN_DOCUMENTS_MAX:
+        if job.size > RETAIN_DOCUMENTS_MAX or self.space_low():
             # Small documents stay for Restart-Job / Reprocess-Job until the job leaves
-            # the history; large ones go now so history never fills the SD card.
+            # the history; large ones, or any when space runs low, go now so history never
+            # keeps new jobs out.
             await loop.run_in_executor(self.spool.executor, self.spool.remove_documents, job)
             job.documents_retained = False
         await self.save_job(job)
         await loop.run_in_executor(self.spool.executor, self.save_printer, printer)
         self.job_changed(job)
         await self._trim_history()
+        with contextlib.suppress(SpoolFullError):
+            self.check_space()  # space a finished job gave back lets jobs in again
 
     async def _trim_history(self) -> None:
         for printer in self.printers.values():
@@ -228,8 +268,29 @@ class System:
                 await loop.run_in_executor(self.spool.executor, self.spool.delete, job)
 
     # -- submission
+    def space_low(self) -> bool:
+        """Less than twice the minimum free space is left in the spool."""
+        stat = os.statvfs(self.spool.dir)
+        return stat.f_bavail * stat.f_frsize < 2 * self.limits.min_free_space
+
+    def check_space(self) -> None:
+        """Mark every printer 'spool-area-full' (PWG 5100.9) while free space is below the
+        configured minimum, and refuse new documents then."""
+        stat = os.statvfs(self.spool.dir)
+        full = stat.f_bavail * stat.f_frsize < self.limits.min_free_space
+        for printer in self.printers.values():
+            if full != ("spool-area-full" in printer.extra_reasons):
+                if full:
+                    printer.extra_reasons.add("spool-area-full")
+                else:
+                    printer.extra_reasons.discard("spool-area-full")
+                printer.changed()
+        if full:
+            raise SpoolFullError("the spool is full; try again later")
+
     async def create_job(self, printer: Printer, **fields: Any) -> Job:
         """Create a job that waits for its documents (IPP Create-Job; step one of Print-Job)."""
+        self.check_space()
         loop = asyncio.get_running_loop()
         job_id = await loop.run_in_executor(self.spool.executor, self.spool.next_id)
         job = Job(id=job_id, printer=printer.name, incoming=True, **fields)
@@ -256,6 +317,9 @@ class System:
         itself is left for the caller to abort or keep waiting).
         """
         number = len(job.documents) + 1
+        self.check_space()
+        if max_size is None and self.limits.max_job_size:
+            max_size = self.limits.max_job_size
         writer = self.spool.open_document(job, number)
         loop = asyncio.get_running_loop()
         try:
@@ -264,6 +328,12 @@ class System:
                 if max_size is not None and writer.size > max_size:
                     raise SubmissionError(f"document larger than {max_size} bytes")
             await loop.run_in_executor(self.spool.executor, writer.commit)
+        except OSError as exc:
+            writer.abort()
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                self.check_space()
+                raise SpoolFullError("no space left for the document") from exc
+            raise
         except BaseException:
             writer.abort()
             raise
@@ -297,6 +367,10 @@ class System:
                 job.set_state(JobState.PENDING_HELD, "job-hold-until-specified")
             else:
                 job.set_state(JobState.PENDING, "job-queued")
+            # Jobs print in the order they were accepted, not created: a slow upload
+            # does not hold back the jobs acknowledged while it was arriving.
+            job.order = max((j.order for j in printer.jobs.values() if j is not job),
+                            default=0.0) + 1
         await self.save_job(job)
         self.job_changed(job)
         if job.state.terminal:
@@ -351,6 +425,7 @@ class System:
             return False
         job.cancel_requested = False
         job.suspended = False
+        job.delivered = False
         job.completed_at = None
         job.set_state(JobState.PENDING, "job-queued")
         job.order = float(max((j.order for j in self.printers[job.printer].jobs.values()),

@@ -2,7 +2,9 @@
 
 The port is blocking, so every call to it runs on the port's own thread (one thread: a
 USB handle or a tty is not safe to share).  The worker never holds a document in memory:
-it reads the spool file a chunk at a time and resends whatever the port did not take.
+the document pipeline (:mod:`firmware.pipeline`) converts the spooled documents into the
+printer's language on a conversion thread of its own, a chunk ahead of the port, and the
+worker resends whatever the port did not take.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from firmware.events import EventKind
 from firmware.job import Job, JobState
+from firmware.pipeline import DocumentError, DocumentSource, Pipeline
 from firmware.spool import RESTARTED_REASON
 from hal.port import Port, PortCondition, PortError, PortStatus
 
@@ -35,11 +38,19 @@ class JobCanceled(Exception):
 
 
 class PrintWorker:
-    def __init__(self, system: System, printer: Printer, port: Port) -> None:
+    def __init__(self, system: System, printer: Printer, port: Port,
+                 pipeline: Pipeline | None = None) -> None:
         self.system = system
         self.printer = printer
         self.port = port
+        #: Converts documents for this printer; None sends them as they are.
+        self.pipeline = pipeline
         self.port_thread = ThreadPoolExecutor(1, thread_name_prefix=f"port-{printer.name}")
+        #: Conversion is CPU-bound: it runs here, off the event loop (numpy and PDFium
+        #: release the GIL while they work).
+        self.convert_thread = ThreadPoolExecutor(1, thread_name_prefix=f"convert-{printer.name}")
+        #: (impressions, sheets) the last rendering produced, when the pipeline knows.
+        self._produced: tuple[int, int] | None = None
         self._port_open = False
         self._poll_now = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -50,6 +61,8 @@ class PrintWorker:
 
     # -- lifecycle
     def start(self) -> None:
+        if self.pipeline is not None:
+            self.convert_thread.submit(self.pipeline.warm_up)
         self._tasks = [
             asyncio.create_task(self._run(), name=f"worker-{self.printer.name}"),
             asyncio.create_task(self._monitor(), name=f"monitor-{self.printer.name}"),
@@ -64,6 +77,7 @@ class PrintWorker:
         with contextlib.suppress(Exception):
             await self.port_call(self.port.close)
         self.port_thread.shutdown(wait=True)
+        self.convert_thread.shutdown(wait=True, cancel_futures=True)
 
     # -- status
     async def poll(self) -> PortStatus:
@@ -125,6 +139,11 @@ class PrintWorker:
                 await self._print(job)
             except asyncio.CancelledError:
                 raise
+            except DocumentError as exc:
+                log.warning("%s: job %d: %s", self.printer.name, job.id, exc)
+                job.message = str(exc)
+                job.set_state(JobState.ABORTED, "document-format-error", "aborted-by-system")
+                await self.system.job_finished(job)
             except Exception as exc:
                 log.exception("%s: job %d failed", self.printer.name, job.id)
                 job.message = str(exc)
@@ -140,7 +159,43 @@ class PrintWorker:
                 raise JobCanceled
             await asyncio.sleep(self.system.config.status_interval)
 
+    async def _restart_after_port_loss(self, job: Job, exc: PortError) -> None:
+        """The port failed mid-document: restart the document from its first byte.
+
+        The rule for bytes the printer had not acknowledged: a transfer that fails
+        part-way (unplug, ENODEV, a STALL) may have delivered any part of itself, and a
+        printer that lost power has also lost what it had buffered.  Resending from the
+        last acknowledged byte would splice the rest of the document onto a page the
+        printer no longer has, or has half of: a garbled page.  So once the port is back
+        the printer is reset (SOFT_RESET flushes its buffers) and the job's documents go
+        again from the start, through ``begin_job`` as a new attempt.  Nothing is lost;
+        at worst a partial page came out before the unplug.
+        """
+        log.warning("%s: port lost during job %d (%s); printing it again from the start "
+                    "once the printer is back", self.printer.name, job.id, exc)
+        self._port_open = False
+        while True:
+            job.bytes_sent = 0
+            # Even when the port reopens at once (a STALL), do not spin on a failing printer.
+            await asyncio.sleep(self.system.config.status_interval)
+            await self._wait_for_port(job)
+            try:
+                await self.port_call(self.port.soft_reset)
+                await self.port_call(self.port.begin_job, job.id, job.name)
+                return
+            except PortError as again:
+                log.warning("%s: port lost again: %s", self.printer.name, again)
+                self._port_open = False
+
     async def _print(self, job: Job) -> None:
+        if job.delivered:
+            # Every byte reached the printer before a crash; only the close was missing.
+            await self._wait_for_port(job)
+            with contextlib.suppress(PortError):
+                await self.port_call(self.port.end_job, job.id, completed=True)
+            job.set_state(JobState.COMPLETED, "job-completed-successfully")
+            await self.system.job_finished(job)
+            return
         job.attempts += 1
         job.bytes_sent = 0
         job.set_state(JobState.PROCESSING, "job-printing", *self._kept(job))
@@ -154,21 +209,40 @@ class PrintWorker:
             pages_before = status.page_count
             await self.port_call(self.port.begin_job, job.id, job.name)
             started = True
-            async for data in self.render(job):
-                await self._send(job, data)
+            while True:
+                try:
+                    async with contextlib.aclosing(self.render(job)) as chunks:
+                        async for data in chunks:
+                            await self._send(job, data)
+                    break
+                except PortError as exc:
+                    await self._restart_after_port_loss(job, exc)
             if job.cancel_requested:
                 # A cancel that raced the last bytes still wins: the printer is reset.
                 raise JobCanceled
+            # The printer has every byte: remember that before closing the job, so a crash
+            # from here on closes it after a restart instead of printing it again.
+            job.delivered = True
+            await self.system.save_job(job)
             completed = True
         except JobCanceled:
             pass
+        except asyncio.CancelledError:
+            # The daemon is stopping, not the job: leave the printer's job open; after the
+            # restart the job is closed (if delivered) or printed again from its start.
+            started = False
+            raise
         finally:
             if started:
                 with contextlib.suppress(PortError):
                     await self.port_call(self.port.end_job, job.id, completed=completed)
         if completed:
             status = await self.poll()
-            if pages_before is not None and status.page_count is not None:
+            if self._produced is not None:
+                # The pages the pipeline produced (copies and sides included).
+                job.impressions, job.sheets = self._produced
+            elif pages_before is not None and status.page_count is not None:
+                # Raw data: only the printer knows how many pages it made.
                 job.impressions = job.sheets = max(0, status.page_count - pages_before)
             job.set_state(JobState.COMPLETED, "job-completed-successfully")
         else:
@@ -178,12 +252,43 @@ class PrintWorker:
         await self.system.job_finished(job)
 
     async def render(self, job: Job) -> AsyncIterator[bytes]:
-        """What goes to the port for a job: the spooled documents, a chunk at a time."""
-        for doc in job.printable_documents():
-            path = self.system.spool.path_of(doc)
-            with open(path, "rb") as fh:
-                while chunk := await self.port_call(fh.read, CHUNK):
-                    yield chunk
+        """What goes to the port for a job: its documents converted to the printer's
+        language (or passed through), a chunk at a time.
+
+        The conversion runs on :attr:`convert_thread` one chunk ahead of the port, so
+        converting the next chunk overlaps sending this one and at most two chunks exist
+        at a time, whatever the document's size.
+        """
+        self._produced = None
+        docs = job.printable_documents()
+        if self.pipeline is None:
+            for doc in docs:
+                path = self.system.spool.path_of(doc)
+                with open(path, "rb") as fh:
+                    while chunk := await self.port_call(fh.read, CHUNK):
+                        yield chunk
+            return
+        sources = [DocumentSource(self.system.spool.path_of(d), d.format) for d in docs]
+        conversion = self.pipeline.convert(sources, job.attributes, job.name)
+        loop = asyncio.get_running_loop()
+
+        def ahead() -> asyncio.Future[bytes | None]:
+            future = loop.run_in_executor(self.convert_thread, next, conversion, None)
+            # A chunk abandoned by a cancel must not log "exception never retrieved".
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            return future
+
+        pending = ahead()
+        try:
+            while (chunk := await pending) is not None:
+                pending = ahead()
+                yield chunk
+            if conversion.impressions is not None and conversion.sheets is not None:
+                self._produced = (conversion.impressions, conversion.sheets)
+        finally:
+            # Runs after any conversion step still in flight (one thread, in order).
+            with contextlib.suppress(RuntimeError):  # the worker is shutting down
+                self.convert_thread.submit(conversion.close)
 
     async def _send(self, job: Job, data: bytes) -> None:
         view = memoryview(data)
@@ -198,12 +303,11 @@ class PrintWorker:
                 continue
             try:
                 taken = await self.port_call(self.port.write, view[offset:], timeout)
-            except PortError as exc:
-                # Unplugged or powered off: keep what the printer took, wait for it.
-                log.warning("%s: write failed: %s", self.printer.name, exc)
+            except PortError:
+                # Unplugged, powered off, or a transfer that failed part-way: see
+                # _restart_after_port_loss for what happens to the unacknowledged bytes.
                 self._port_open = False
-                await self._wait_for_port(job)
-                continue
+                raise
             if taken:
                 offset += taken
                 job.bytes_sent += taken

@@ -13,7 +13,11 @@ Options (board profile / ``[printer:NAME]`` section):
 ``paper``       sheets in the tray (default 250); ``paper_capacity`` (default 250).
 ``toner_pages`` pages a full toner cartridge prints (default 3000).
 ``output``      directory for received jobs.
-``device_id``   the IEEE 1284 device ID to report.
+``language``    pcl5 (default: a monochrome laser), pcl3, escp2, escpos or postscript.
+``duplex``      true when the printer has a duplexer (PCL ``ESC&l#S`` is honoured).
+``roll_width``  58 or 80 (mm), for escpos.
+``render``      false to skip writing page images; ``render_dpi`` for PDF/PostScript pages.
+``device_id``   the IEEE 1284 device ID to report (default: one for the language).
 """
 
 from __future__ import annotations
@@ -26,15 +30,9 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from hal.emulator import DEFAULT_LANGUAGE, DEVICE_IDS, LANGUAGES, Interpreter, interpreter_for
 from hal.port import Port, PortCondition, PortError, PortStatus
 from hal.registry import register
-
-FORM_FEED = 0x0C
-
-#: Document formats the emulated laser does not interpret itself (the document pipeline
-#: converts them before they reach a real printer): a job in one of these counts as one
-#: page rather than one page per 0x0C byte found in its binary data.
-OPAQUE_MAGIC = (b"%PDF", b"RaS2", b"UNIRAST", b"\xff\xd8\xff", b"%!PS")
 
 #: Faults that ``printbridge emulate`` can inject, by their command-line names.
 FAULTS: dict[str, PortCondition] = {
@@ -46,10 +44,8 @@ FAULTS: dict[str, PortCondition] = {
     "unplug": PortCondition.UNPLUGGED,
 }
 
-DEFAULT_DEVICE_ID = (
-    "MFG:Printbridge;MDL:Emulated LaserJet;CMD:PCL,PJL,POSTSCRIPT;CLS:PRINTER;"
-    "DES:Printbridge emulated 20 ppm laser;"
-)
+#: The default emulated printer's IEEE 1284 device ID: a PCL 5 laser.
+DEFAULT_DEVICE_ID = DEVICE_IDS[DEFAULT_LANGUAGE]
 
 
 @register
@@ -63,7 +59,11 @@ class EmulatedPort(Port):
         self.paper_capacity = int(opts.get("paper_capacity", "250"))
         self.toner_pages = max(1, int(opts.get("toner_pages", "3000")))
         self.output_dir = Path(opts.get("output", "output"))
-        self._device_id = opts.get("device_id", DEFAULT_DEVICE_ID)
+        self.language = str(opts.get("language", DEFAULT_LANGUAGE)).strip().lower()
+        if self.language not in LANGUAGES:
+            raise ValueError(f"emulated printer: unknown language {self.language!r}; "
+                             f"known: {', '.join(sorted(LANGUAGES))}")
+        self._device_id = opts.get("device_id", DEVICE_IDS[self.language])
         self._state_file = self.output_dir / "emulator.json"
         self._lock = threading.Lock()
         self._unstalled = threading.Event()
@@ -75,8 +75,10 @@ class EmulatedPort(Port):
         self._fh: BinaryIO | None = None
         self._hash = hashlib.sha256()
         self._job_bytes = 0
-        self._opaque: bool | None = None
+        self._job_dir: Path | None = None
+        self._interp: Interpreter | None = None
         self._is_open = False
+        self._open_job: int | None = None
         self._load_state()
         self._update_stall()
 
@@ -89,13 +91,15 @@ class EmulatedPort(Port):
         self.paper = int(saved.get("paper", self.paper))
         self.toner_used = int(saved.get("toner_used", 0))
         self.page_count = int(saved.get("page_count", 0))
+        self._open_job = saved.get("open_job")
 
     def _save_state(self) -> None:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         tmp = self._state_file.with_suffix(".tmp")
         tmp.write_text(
             json.dumps(
-                {"paper": self.paper, "toner_used": self.toner_used, "page_count": self.page_count}
+                {"paper": self.paper, "toner_used": self.toner_used,
+                 "page_count": self.page_count, "open_job": self._open_job}
             )
         )
         os.replace(tmp, self._state_file)
@@ -125,22 +129,33 @@ class EmulatedPort(Port):
             job_dir = self.output_dir / str(job_id)
             job_dir.mkdir(parents=True, exist_ok=True)
             # A restarted job starts over, as the page would on paper.
+            for old in job_dir.glob("page-*.png"):
+                old.unlink(missing_ok=True)
             self._fh = open(job_dir / "received.bin", "wb")
             self._job = job_id
+            self._job_dir = job_dir
             self._hash = hashlib.sha256()
             self._job_bytes = 0
-            self._opaque = None
+            self._interp = None
+            # Like a printer's own memory: which job is open survives a power cycle.
+            self._open_job = job_id
+            self._save_state()
             self._log("begin", job_id)
 
     def end_job(self, job_id: int, *, completed: bool) -> None:
         with self._lock:
+            if job_id not in (self._job, self._open_job):
+                return  # closed already, before the host crashed: nothing to finish
+            self._open_job = None
             self._close_job_file()
-            if completed and self._opaque and self.paper > 0:
-                self._print_page()
+            if completed and self._interp is not None:
+                self._interp.finish()
+            pages = self._interp.pages if self._interp is not None else 0
+            self._interp = None
             self._log(
                 "end" if completed else "cancel",
                 job_id,
-                f"{self._job_bytes} {self._hash.hexdigest()}",
+                f"{self._job_bytes} {self._hash.hexdigest()} {pages}",
             )
             self._job = None
             self._save_state()
@@ -180,32 +195,35 @@ class EmulatedPort(Port):
         return taken
 
     def _consume(self, chunk: memoryview) -> int:
-        """Accept bytes up to the page that can no longer be printed (paper runs out)."""
+        """Accept bytes up to the page that can no longer be printed (paper runs out):
+        the interpreter stops before the command that would eject it."""
         raw = chunk.tobytes()
-        taken = len(raw)
-        if self._opaque is None:
-            self._opaque = raw.startswith(OPAQUE_MAGIC)
-        pos = -1 if self._opaque else raw.find(FORM_FEED)
-        while pos != -1:
-            if self.paper <= 0:
-                taken = pos  # this page cannot come out: stall before its form feed
-                break
-            self._print_page()
-            pos = raw.find(FORM_FEED, pos + 1)
+        if self._interp is None:
+            self._interp = interpreter_for(self.language, raw[:64],
+                                           self._job_dir or self.output_dir, self._eject,
+                                           dict(self.options))
+        taken = self._interp.feed(raw)
         if self.paper <= 0:
             self._update_stall()
         if taken:
             piece = raw[:taken]
             if self._fh is not None:
                 self._fh.write(piece)
+                self._fh.flush()  # what the printer took is on paper, even if we crash
             self._hash.update(piece)
             self._job_bytes += taken
         return taken
 
-    def _print_page(self) -> None:
-        self.paper -= 1
+    def _eject(self, new_sheet: bool) -> bool:
+        """A sheet side leaves the printer; False when a new sheet is needed and the
+        tray is empty (the interpreter then waits before that page)."""
+        if new_sheet:
+            if self.paper <= 0:
+                return False
+            self.paper -= 1
         self.page_count += 1
         self.toner_used = min(self.toner_pages, self.toner_used + 1)
+        return True
 
     def status(self) -> PortStatus:
         with self._lock:

@@ -14,6 +14,10 @@ _DRIVERS: dict[str, type[Port]] = {}
 _BUILTIN: dict[str, str] = {
     "emulated": "hal.emulated",
     "file": "hal.file",
+    "usb": "hal.usb",
+    "usblp": "hal.usblp",
+    "parallel": "hal.parallel",
+    "serial": "hal.serial",
 }
 
 

@@ -13,6 +13,20 @@ if [ "$target" = test ]; then
     packages="$packages iproute2 procps"
     # The web pages are checked in a real browser.
     packages="$packages chromium"
+    # net-snmp's clients walk the SNMP agent, snmptrapd receives its SNMPv3 traps, and
+    # snmpd is the agent bench/snmp_walk.py compares it with.
+    packages="$packages snmp snmptrapd snmpd"
+    # Network bring-up and DNS-SD (tests/net): namespaces and veths (iproute2), dnsmasq as
+    # the DHCP server, dhcpcd as printbridge's DHCP client, a private D-Bus and avahi-daemon
+    # as the other host's mDNS stack (avahi-browse, avahi-resolve), ippfind.
+    packages="$packages iproute2 dnsmasq-base dhcpcd-base dbus avahi-daemon avahi-utils"
+    packages="$packages cups-ipp-utils"
+    # Flash and boot: synthetic SD images without mounting (sfdisk, mkfs.vfat, mke2fs -d,
+    # mtools, debugfs), .img.xz bases, `systemd-analyze verify` on the units, `make deb`;
+    # `make test-image` boots the first-boot installer in systemd-nspawn on a debootstrapped
+    # Debian root.
+    packages="$packages mtools dosfstools e2fsprogs fdisk systemd xz-utils dpkg-dev"
+    packages="$packages debootstrap systemd-container"
 fi
 
 missing=""

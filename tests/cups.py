@@ -38,6 +38,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -67,8 +68,14 @@ class PrivateCups:
     """cupsd with its own configuration, state and sockets under ``root``."""
 
     def __init__(
-        self, root: Path | None = None, port: int | None = None, log_level: str = "debug"
+        self, root: Path | None = None, port: int | None = None, log_level: str = "debug",
+        prefix: Sequence[str] = (), extra_env: dict[str, str] | None = None,
     ) -> None:
+        """``prefix`` goes before cupsd and every client (``ip netns exec NS`` runs them
+        in a network namespace); ``extra_env`` is added to their environment and, as
+        ``SetEnv``, to the filters' and backends' (e.g. a private D-Bus for DNS-SD)."""
+        self.prefix = list(prefix)
+        self.extra_env = dict(extra_env or {})
         self.own_root = root is None
         if root is None:
             root = Path(tempfile.mkdtemp(prefix="cups-", dir="/tmp"))
@@ -102,6 +109,7 @@ class PrivateCups:
         env["CUPS_SERVERROOT"] = str(self.server_root)
         env.pop("CUPS_USER", None)
         env.pop("CUPS_ENCRYPTION", None)
+        env.update(self.extra_env)
         return env
 
     @property
@@ -117,7 +125,8 @@ class PrivateCups:
     ) -> subprocess.CompletedProcess[str]:
         """Run a CUPS client against this scheduler; raises with its output on failure."""
         proc = subprocess.run(
-            list(cmd), env=self.env, capture_output=True, text=True, timeout=timeout
+            [*self.prefix, *cmd], env=self.env, capture_output=True, text=True,
+            timeout=timeout,
         )
         if check and proc.returncode != 0:
             raise AssertionError(
@@ -177,7 +186,7 @@ PreserveJobHistory Yes
     Order deny,allow
   </Limit>
 </Policy>
-"""
+""" + "".join(f"SetEnv {k} {v}\n" for k, v in self.extra_env.items())
         files_conf = f"""\
 ServerRoot {self.server_root}
 RequestRoot {self.root / "spool"}
@@ -214,10 +223,10 @@ CreateSelfSignedCerts no
         out = open(self.log_dir / "cupsd.out", "ab")
         try:
             self.proc = subprocess.Popen(
-                [CUPSD, "-f", "-c", str(self.server_root / "cupsd.conf"),
+                [*self.prefix, CUPSD, "-f", "-c", str(self.server_root / "cupsd.conf"),
                  "-s", str(self.server_root / "cups-files.conf")],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, env={**os.environ, **self.extra_env},
             )
         finally:
             out.close()

@@ -49,7 +49,14 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "c
 
 
 class Daemon:
-    """A printbridge process on loopback.  ``options`` go into the printer's config section."""
+    """A printbridge process on loopback.  ``options`` go into the printer's config section.
+
+    ``netns`` runs it inside that network namespace (``ip netns exec``, which execs: the
+    PID is still the daemon's); ``listen`` and ``snmp_port`` override the loopback
+    address and the free port picked for SNMP.  ``board`` picks the board profile and
+    ``network`` adds ``[network]`` settings; DNS-SD is off unless ``network`` turns it
+    on (``{"dnssd": "yes"}``), so that test daemons stay off the host's loopback mDNS.
+    """
 
     def __init__(
         self,
@@ -57,11 +64,18 @@ class Daemon:
         options: dict[str, str] | None = None,
         printer: str = "Test",
         extra_config: str = "",
+        netns: str | None = None,
+        listen: str | None = None,
+        snmp_port: int | None = None,
+        board: str = "emulator",
+        network: dict[str, str] | None = None,
     ) -> None:
         self.state_dir = state_dir
         self.printer = printer
+        self.netns = netns
+        self.listen = listen
         self.ipp_port = free_port()
-        self.snmp_port = free_port(socket.SOCK_DGRAM)
+        self.snmp_port = snmp_port or free_port(socket.SOCK_DGRAM)
         self.raw_port = free_port()
         self.lpd_port = free_port()
         self.config = state_dir / "printbridge.conf"
@@ -69,7 +83,7 @@ class Daemon:
         opts = {"rate": "0", **(options or {})}
         lines = [
             "[daemon]",
-            "board = emulator",
+            f"board = {board}",
             f"state_dir = {state_dir}",
             "status_interval = 0.2",
             "write_timeout = 0.2",
@@ -78,6 +92,9 @@ class Daemon:
             "port = emulated:",
             "make_and_model = Printbridge Test Laser",
             *(f"{k} = {v}" for k, v in opts.items()),
+            "",
+            "[network]",
+            *(f"{k} = {v}" for k, v in {"dnssd": "no", **(network or {})}.items()),
             "",
             extra_config,
         ]
@@ -91,10 +108,12 @@ class Daemon:
 
     def start(self) -> Daemon:
         log = open(self.log_path, "ab")
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        listen = ["--listen", self.listen] if self.listen else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "firmware", "-v", "run", "--config", str(self.config),
+            [*prefix, sys.executable, "-m", "firmware", "-v", "run", "--config", str(self.config),
              "--ipp-port", str(self.ipp_port), "--snmp-port", str(self.snmp_port),
-             "--raw-port", str(self.raw_port), "--lpd-port", str(self.lpd_port)],
+             "--raw-port", str(self.raw_port), "--lpd-port", str(self.lpd_port), *listen],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
@@ -107,6 +126,8 @@ class Daemon:
             raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.log()}")
         try:
             self.call({"command": "status"})
+            if self.netns:  # its ports are not reachable from here; the admin socket is
+                return True
             with socket.create_connection(("127.0.0.1", self.ipp_port), timeout=1):
                 return True
         except (OSError, ConnectionError):

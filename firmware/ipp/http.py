@@ -7,39 +7,76 @@ document is never held in memory.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from firmware.ipp.codec import IppParseError, MessageParser, encode
-from firmware.ipp.responder import RequestContext, Responder
+from firmware.ipp.responder import AuthenticationRequired, RequestContext, Responder
 from firmware.ipp.tags import Status
+from firmware.security import BasicAuth, Limits, RateLimiter
 
 log = logging.getLogger(__name__)
 
 MAX_ATTRIBUTES = 1024 * 1024
 RESPONDER_KEY = web.AppKey("ipp-responder", Responder)
+GUARD_KEY = web.AppKey("ipp-guard", "IppGuard")
+REALM = 'Basic realm="Printbridge", charset="UTF-8"'
+
+
+class IppGuard:
+    """Per-request checks in front of the responder: login, rate, body timeout."""
+
+    def __init__(self, auth: BasicAuth, limits: Limits) -> None:
+        self.auth = auth
+        self.limits = limits
+        self.rate = RateLimiter(limits.client_rate)
 
 
 def ipp_response(body: bytes) -> web.Response:
     return web.Response(body=body, content_type="application/ipp")
 
 
+def _unauthorized(secure: bool) -> web.HTTPException:
+    if secure:
+        return web.HTTPUnauthorized(headers={"WWW-Authenticate": REALM},
+                                    text="this operation needs a login\n")
+    # RFC 2817 §4.2: ask the client to come back over TLS rather than send a password
+    # in the clear.
+    return web.HTTPUpgradeRequired(headers={"Upgrade": "TLS/1.2, HTTP/1.1",
+                                            "Connection": "Upgrade"},
+                                   text="log in over ipps:// (TLS)\n")
+
+
 async def handle_ipp(request: web.Request) -> web.StreamResponse:
     responder = request.app[RESPONDER_KEY]
+    guard = request.app[GUARD_KEY]
     if request.content_type != "application/ipp":
         raise web.HTTPBadRequest(text="IPP requests must be application/ipp\n")
+    secure = request.secure
+    user = None
+    header = request.headers.get("Authorization")
+    if header:
+        if not secure:
+            raise web.HTTPForbidden(text="HTTP Basic is only accepted over TLS (ipps://)\n")
+        user = guard.auth.check(header)
+        if user is None:
+            raise _unauthorized(True)
+    peer = request.remote or ""
     stream = request.content
     parser = MessageParser(max_size=MAX_ATTRIBUTES)
     message = None
     try:
         while message is None:
-            chunk = await stream.readany()
+            chunk = await asyncio.wait_for(stream.readany(), guard.limits.body_timeout)
             if not chunk:
                 parser.close()  # raises: the message ended before end-of-attributes
                 break
             message = parser.feed(chunk)
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text="request body stalled\n") from None
     except IppParseError as exc:
         log.info("bad IPP request from %s: %s", request.remote, exc)
         if exc.request_id is None:
@@ -50,27 +87,42 @@ async def handle_ipp(request: web.Request) -> web.StreamResponse:
         response.force_close()  # the rest of the body is unparseable; don't reuse the socket
         return response
     assert message is not None
+    if not guard.rate.allow(peer):
+        reply = Responder.error_response(message.request_id, Status.SERVER_ERROR_BUSY,
+                                         "too many requests from this client; try again")
+        response = ipp_response(encode(reply))
+        response.force_close()
+        return response
     first = parser.remainder or await stream.readany()
 
     async def body() -> AsyncIterator[bytes]:
         if first:
             yield first
-        while chunk := await stream.readany():
+        while True:
+            chunk = await asyncio.wait_for(stream.readany(), guard.limits.body_timeout)
+            if not chunk:
+                return
             yield chunk
 
     if log.isEnabledFor(logging.DEBUG):
         log.debug("IPP %s 0x%04x from %s: %s", request.path, message.code, request.remote,
                   message.operation)
-    ctx = RequestContext(host=request.host, path=request.path, peer=request.remote or "")
-    reply = await responder.handle(message, body() if first else None, ctx)
+    ctx = RequestContext(host=request.host, path=request.path, peer=peer, secure=secure,
+                         authenticated_user=user.name if user else None,
+                         admin=bool(user and user.is_admin))
+    try:
+        reply = await responder.handle(message, body() if first else None, ctx)
+    except AuthenticationRequired:
+        raise _unauthorized(secure) from None
     response = ipp_response(encode(reply))
     if not stream.at_eof():
         response.force_close()
     return response
 
 
-def add_routes(app: web.Application, responder: Responder) -> None:
+def add_routes(app: web.Application, responder: Responder, guard: IppGuard) -> None:
     app[RESPONDER_KEY] = responder
+    app[GUARD_KEY] = guard
     app.router.add_post("/ipp/print", handle_ipp)
     app.router.add_post("/ipp/print/{name}", handle_ipp)
     app.router.add_post("/ipp/print/{name}/{job}", handle_ipp)

@@ -53,6 +53,11 @@ DESCRIPTION = frozenset(
 )
 
 
+#: job-privacy-attributes 'default' (PWG 5100.11 §7.1.1): what only the owner sees.
+PRIVATE = frozenset({"job-name", "job-originating-user-name", "job-originating-host-name",
+                     "document-name-supplied", "job-more-info"})
+
+
 class JobAttributes:
     def __init__(self, system: System) -> None:
         self.system = system
@@ -99,14 +104,18 @@ class JobAttributes:
             if name in job.attributes:
                 yield name, ipp_value(name, job.attributes[name])
 
-    def group(self, host: str, job: Job, requested: list[str] | None) -> AttributeGroup:
-        """The job's attributes filtered by requested-attributes (RFC 8011 §4.3.4.1)."""
+    def group(self, host: str, job: Job, requested: list[str] | None, *,
+              private: bool = False) -> AttributeGroup:
+        """The job's attributes filtered by requested-attributes (RFC 8011 §4.3.4.1);
+        ``private`` leaves out what job-privacy-attributes 'default' hides from others."""
         names = set(requested or ["all"])
         everything = "all" in names
         description = "job-description" in names
         template = "job-template" in names
         group = AttributeGroup(DelimiterTag.JOB)
         for name, value in self.values(host, job):
+            if private and name in PRIVATE:
+                continue
             if (everything or name in names or (description and name in DESCRIPTION)
                     or (template and name in TEMPLATE_ECHO)):
                 if isinstance(value, OutOfBand):

@@ -101,6 +101,7 @@ async def cancel_document(r: Responder, call: Call) -> None:
     """Only documents that have not started printing can be canceled; canceling the last
     one cancels the job (PWG 5100.5 §5.1)."""
     job, doc = _document(call)
+    r._check_owner(call, job)
     if doc.canceled or job.state.terminal or job.state in (JobState.PROCESSING,
                                                             JobState.PROCESSING_STOPPED):
         raise _error(Status.CLIENT_ERROR_NOT_POSSIBLE,

@@ -77,6 +77,7 @@ async def set_printer_attributes(r: Responder, call: Call) -> None:
 async def set_job_attributes(r: Responder, call: Call) -> None:
     job = call.job
     assert job is not None
+    r._check_owner(call, job)
     if job.state not in (JobState.PENDING, JobState.PENDING_HELD):
         raise _error(Status.CLIENT_ERROR_NOT_POSSIBLE,
                      f"job {job.id} is {job.state.keyword}; only waiting jobs can change")

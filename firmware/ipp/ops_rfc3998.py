@@ -69,6 +69,7 @@ def _job(call: Call) -> Job:
 
 async def restart_job(r: Responder, call: Call) -> None:
     job = _job(call)
+    r._check_owner(call, job)
     if not await r.system.restart_job(job):
         raise _error(Status.CLIENT_ERROR_NOT_POSSIBLE,
                      f"job {job.id} is {job.state.keyword} or its documents are gone")
@@ -78,6 +79,7 @@ async def reprocess_job(r: Responder, call: Call) -> None:
     """A new job from a retained one (RFC 3998 §4.1; Resubmit-Job adds new template
     values, PWG 5100.11 §4.4)."""
     job = _job(call)
+    r._check_owner(call, job)
     if not job.state.terminal:
         raise _error(Status.CLIENT_ERROR_NOT_POSSIBLE, f"job {job.id} has not finished")
     template = r._job_template(call) if call.request.code == Operation.RESUBMIT_JOB else {}
@@ -99,6 +101,7 @@ async def suspend_current_job(r: Responder, call: Call) -> None:
 
 async def resume_job(r: Responder, call: Call) -> None:
     job = _job(call)
+    r._check_owner(call, job)
     if not job.suspended:
         raise _error(Status.CLIENT_ERROR_NOT_POSSIBLE, f"job {job.id} is not suspended")
     job.suspended = False

@@ -215,6 +215,21 @@ class PrinterAttributes:
         path = self.system.printer_path(self.printer)
         return f"ipp://{host}{path}"
 
+    def uris(self, host: str) -> list[tuple[str, str, str]]:
+        """(printer-uri, uri-security, uri-authentication) triples (RFC 8011 §5.4.1-3).
+
+        An open printer is reachable over ipp:// and, with TLS, ipps://; one that needs a
+        login only over ipps:// with HTTP Basic, which is never accepted in the clear.
+        """
+        path = self.system.printer_path(self.printer)
+        tls = self.system.tls_enabled
+        if self.printer.auth_policy == "authenticated":
+            return [(f"ipps://{host}{path}", "tls", "basic")]
+        uris = [(f"ipp://{host}{path}", "none", "none")]
+        if tls:
+            uris.append((f"ipps://{host}{path}", "tls", "none"))
+        return uris
+
     def _static_attributes(self, host: str) -> list[Attribute]:
         key = (self.printer.config_change_time, host)
         if self._static_key != key:
@@ -252,6 +267,11 @@ class PrinterAttributes:
         yield "job-hold-until-default", "no-hold"
         yield "job-hold-until-supported", ["no-hold", "indefinite"]
         yield "job-ids-supported", True
+        yield "job-privacy-attributes", ["default"]
+        yield "job-privacy-attributes-supported", ["none", "all", "default", "job-description",
+                                                   "job-template"]
+        yield "job-privacy-scope", "owner"
+        yield "job-privacy-scope-supported", ["all", "default", "owner"]
         yield "job-settable-attributes-supported", list(JOB_SETTABLE)
         yield "job-sheets-default", "none"
         yield "job-sheets-supported", ["none"]
@@ -316,7 +336,7 @@ class PrinterAttributes:
         yield "print-scaling-default", "auto"
         yield "print-scaling-supported", PRINT_SCALING
         yield "printer-device-id", ident.device_id or "MFG:Printbridge;MDL:Printer;"
-        yield "printer-dns-sd-name", printer.name
+        yield "printer-dns-sd-name", printer.dnssd_name
         yield "printer-firmware-name", ["Printbridge"]
         yield "printer-firmware-string-version", [__version__]
         yield "printer-firmware-version", [__version__.encode()]
@@ -339,15 +359,16 @@ class PrinterAttributes:
                                                        caps.default_resolution)
         yield "printer-resolution-supported", resolutions
         yield "printer-supply-info-uri", web
-        yield "printer-uri-supported", [self.base_uri(host)]
+        uris = self.uris(host)
+        yield "printer-uri-supported", [u for u, _, _ in uris]
         yield "printer-uuid", printer.uuid
         yield "pwg-raster-document-resolution-supported", resolutions
         yield "pwg-raster-document-sheet-back", "normal"
         yield "pwg-raster-document-type-supported", caps.raster_types
         yield "sides-default", "one-sided"
         yield "sides-supported", caps.sides
-        yield "uri-authentication-supported", ["none"]
-        yield "uri-security-supported", ["none"]
+        yield "uri-authentication-supported", [a for _, _, a in uris]
+        yield "uri-security-supported", [t for _, t, _ in uris]
         yield "urf-supported", caps.urf
         yield "which-jobs-supported", WHICH_JOBS
 
@@ -374,7 +395,7 @@ class PrinterAttributes:
         yield "printer-alert-description", [alert_text(a) for a in alerts]
         yield "printer-config-change-date-time", ipp_datetime(printer.config_change_time)
         yield "printer-config-change-time", self.system.up_time(printer.config_change_time)
-        yield "printer-is-accepting-jobs", printer.accepting
+        yield "printer-is-accepting-jobs", printer.accepting_jobs
         yield "printer-state", int(printer.state)
         yield "printer-state-change-date-time", ipp_datetime(printer.state_change_time)
         yield "printer-state-change-time", self.system.up_time(printer.state_change_time)

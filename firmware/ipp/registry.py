@@ -403,6 +403,11 @@ marker-types                        1setOf type3 keyword
 job-settable-attributes-supported   1setOf type2 keyword
 printer-settable-attributes-supported 1setOf type2 keyword
 document-settable-attributes-supported 1setOf type2 keyword
+# PWG 5100.11 §7.1 job privacy
+job-privacy-attributes              1setOf type2 keyword
+job-privacy-attributes-supported    1setOf type2 keyword
+job-privacy-scope                   type2 keyword
+job-privacy-scope-supported         1setOf type2 keyword
 # RFC 3995 §5.3 printer description attributes for subscriptions
 notify-attributes-supported         1setOf type2 keyword
 notify-events-default               1setOf type2 keyword

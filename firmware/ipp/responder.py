@@ -38,7 +38,7 @@ from firmware.ipp.template import check_template
 from firmware.ipp.values import Attribute, OutOfBand
 from firmware.job import Job, JobState
 from firmware.printer import Printer
-from firmware.system import SubmissionError, System
+from firmware.system import SpoolFullError, SubmissionError, System
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,39 @@ class IppError(Exception):
         self.unsupported = unsupported or []
 
 
+class AuthenticationRequired(Exception):
+    """The operation needs a login (HTTP 401 over TLS; never Basic in the clear)."""
+
+
 @dataclass(slots=True)
 class RequestContext:
     host: str  # host[:port] the client used, for the URIs we hand back
     path: str  # the HTTP resource
     peer: str = ""
     authenticated_user: str | None = None
+    admin: bool = False  # the authenticated user is in the admin group
+    secure: bool = False  # the request came over TLS
+
+
+#: Operations for the printer's operator (RFC 8011 §4.3, RFC 3998, PWG 5100.11): always
+#: the admin group, whatever the printer's policy.
+ADMIN_OPERATIONS = frozenset({
+    Operation.PAUSE_PRINTER, Operation.RESUME_PRINTER, Operation.PURGE_JOBS,
+    Operation.SET_PRINTER_ATTRIBUTES, Operation.ENABLE_PRINTER, Operation.DISABLE_PRINTER,
+    Operation.PAUSE_PRINTER_AFTER_CURRENT_JOB, Operation.RESTART_PRINTER,
+    Operation.SHUTDOWN_PRINTER, Operation.STARTUP_PRINTER, Operation.HOLD_NEW_JOBS,
+    Operation.RELEASE_HELD_NEW_JOBS, Operation.CANCEL_JOBS, Operation.CANCEL_CURRENT_JOB,
+    Operation.PROMOTE_JOB, Operation.SCHEDULE_JOB_AFTER, Operation.SUSPEND_CURRENT_JOB,
+    Operation.REPROCESS_JOB,
+})
+#: Operations that create or change jobs: they need a login on an 'authenticated' printer.
+PRINT_OPERATIONS = frozenset({
+    Operation.PRINT_JOB, Operation.VALIDATE_JOB, Operation.CREATE_JOB,
+    Operation.SEND_DOCUMENT, Operation.CLOSE_JOB, Operation.CANCEL_JOB,
+    Operation.CANCEL_MY_JOBS, Operation.HOLD_JOB, Operation.RELEASE_JOB,
+    Operation.SET_JOB_ATTRIBUTES, Operation.RESTART_JOB, Operation.RESUBMIT_JOB,
+    Operation.RESUME_JOB, Operation.CANCEL_DOCUMENT, Operation.CREATE_JOB_SUBSCRIPTIONS,
+})
 
 
 @dataclass(slots=True)
@@ -104,12 +131,23 @@ class Call:
 Handler = Callable[[Call], Awaitable[None]]
 
 
+class _PrinterAttributesCache(dict[str, PrinterAttributes]):
+    """PrinterAttributes per printer name, made on first use: a printer plugged in after
+    start (hotplug, :meth:`System.add_printer`) is served like the others."""
+
+    def __init__(self, system: System) -> None:
+        super().__init__()
+        self.system = system
+
+    def __missing__(self, name: str) -> PrinterAttributes:
+        attrs = self[name] = PrinterAttributes(self.system, self.system.printers[name])
+        return attrs
+
+
 class Responder:
     def __init__(self, system: System) -> None:
         self.system = system
-        self.printer_attrs = {
-            name: PrinterAttributes(system, printer) for name, printer in system.printers.items()
-        }
+        self.printer_attrs = _PrinterAttributesCache(system)
         self.job_attrs = JobAttributes(system)
         self.subscriptions = Subscriptions(system)
         self.handlers: dict[int, Handler] = {
@@ -173,6 +211,7 @@ class Responder:
                 raise IppError(Status.SERVER_ERROR_OPERATION_NOT_SUPPORTED,
                                f"operation 0x{request.code:04x} is not supported")
             self._resolve_target(call)
+            self._authorize(call)
             await handler(call)
         except IppError as exc:
             response.code = exc.status
@@ -182,6 +221,10 @@ class Responder:
                 response.groups.append(AttributeGroup(DelimiterTag.UNSUPPORTED, exc.unsupported))
             if "status-message" not in out:
                 out.add("status-message", ValueTag.TEXT, exc.message[:255])
+        except SpoolFullError as exc:
+            response.code = Status.SERVER_ERROR_NOT_ACCEPTING_JOBS
+            response.groups = [out]
+            out.add("status-message", ValueTag.TEXT, str(exc)[:255])
         except SubmissionError as exc:
             response.code = Status.CLIENT_ERROR_REQUEST_ENTITY_TOO_LARGE
             response.groups = [out]
@@ -193,6 +236,8 @@ class Responder:
             response.code = Status.SERVER_ERROR_TEMPORARY_ERROR
             response.groups = [out]
             out.add("status-message", ValueTag.TEXT, f"cannot spool the document: {exc}"[:255])
+        except AuthenticationRequired:
+            raise
         except Exception:
             log.exception("IPP operation 0x%04x failed", call.request.code)
             response.code = Status.SERVER_ERROR_INTERNAL_ERROR
@@ -286,7 +331,9 @@ class Responder:
 
     # ------------------------------------------------------------------ helpers
     def _job_group(self, call: Call, job: Job, requested: list[str] | None) -> AttributeGroup:
-        return self.job_attrs.group(call.ctx.host, job, requested)
+        # job-privacy-scope 'owner' (PWG 5100.11 §7.1): others see ids and states only.
+        private = not (call.ctx.admin or job.user == call.user)
+        return self.job_attrs.group(call.ctx.host, job, requested, private=private)
 
     def _job_summary(self, call: Call, job: Job) -> None:
         """The job group of Print-Job / Create-Job responses (RFC 8011 §4.2.1.2)."""
@@ -296,7 +343,7 @@ class Responder:
 
     def _check_accepting(self, call: Call) -> None:
         assert call.printer is not None
-        if not call.printer.accepting:
+        if not call.printer.accepting_jobs:
             raise IppError(Status.SERVER_ERROR_NOT_ACCEPTING_JOBS, "printer is not accepting jobs")
 
     def _check_format(self, call: Call) -> tuple[str, str]:
@@ -464,6 +511,7 @@ class Responder:
     async def close_job(self, call: Call) -> None:
         job = call.job
         assert job is not None
+        self._check_owner(call, job)
         if not job.incoming:
             raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE,
                            f"job {job.id} is already closed")
@@ -471,8 +519,26 @@ class Responder:
         self._job_summary(call, job)
 
     # ------------------------------------------------------------------ job control
+    def _authorize(self, call: Call) -> None:
+        """Admin operations need the admin group; printing on an 'authenticated' printer
+        needs a login (RFC 8011 §5.4.3, uri-authentication-supported)."""
+        assert call.printer is not None
+        code = call.request.code
+        if code in ADMIN_OPERATIONS and not call.ctx.admin:
+            if call.ctx.authenticated_user:
+                raise IppError(Status.CLIENT_ERROR_NOT_AUTHORIZED,
+                               f"{call.ctx.authenticated_user} is not an administrator")
+            raise AuthenticationRequired
+        if (code in PRINT_OPERATIONS and call.printer.auth_policy == "authenticated"
+                and not call.ctx.authenticated_user):
+            raise AuthenticationRequired
+
     def _check_owner(self, call: Call, job: Job) -> None:
-        """Only the job's owner may change it (RFC 8011 §4.3.3); admins come with Security."""
+        """Only the job's owner or an administrator may change a job (RFC 8011 §4.3.3)."""
+        if call.ctx.admin or job.user == call.user:
+            return
+        raise IppError(Status.CLIENT_ERROR_NOT_AUTHORIZED,
+                       f"job {job.id} belongs to someone else")
 
     async def cancel_job(self, call: Call) -> None:
         job = call.job
@@ -512,6 +578,7 @@ class Responder:
     async def hold_job(self, call: Call) -> None:
         job = call.job
         assert job is not None
+        self._check_owner(call, job)
         if not await self.system.hold_job(job):
             raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE,
                            f"job {job.id} is {job.state.keyword} and cannot be held")
@@ -519,6 +586,7 @@ class Responder:
     async def release_job(self, call: Call) -> None:
         job = call.job
         assert job is not None
+        self._check_owner(call, job)
         if not await self.system.release_job(job):
             raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE, f"job {job.id} is not held")
 

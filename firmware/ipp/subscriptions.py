@@ -95,7 +95,7 @@ class Subscriptions:
         snapshot: dict[str, Any] = {
             "printer-state": int(printer.state),
             "printer-state-reasons": list(printer.reasons),
-            "printer-is-accepting-jobs": printer.accepting,
+            "printer-is-accepting-jobs": printer.accepting_jobs,
         }
         if job is not None:
             snapshot.update(

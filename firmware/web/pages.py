@@ -94,9 +94,17 @@ class WebUI:
         )
         return web.Response(text=page, content_type="text/html")
 
+    @staticmethod
+    async def form(request: web.Request) -> Any:
+        """The posted form; a body that is not a form is a client error, not ours."""
+        try:
+            return await request.post()
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise web.HTTPBadRequest(text=f"malformed form: {exc}\n") from None
+
     async def admin_form(self, request: web.Request) -> tuple[Session, Any]:
         """The posted form, after checking the admin session and the CSRF token."""
-        form = await request.post()
+        form = await self.form(request)
         session = self.session(request)
         if session is None:
             raise web.HTTPUnauthorized(text="log in as an administrator first\n")
@@ -170,7 +178,9 @@ class WebUI:
         users = sorted(k.split(".", 1)[1] for k in snmp if k.startswith("user."))
         return self.render(
             request, "security.html", "Security",
-            tls_text="IPPS/HTTPS is not enabled on this printer.",
+            tls_text=(f"IPPS and HTTPS on the same port; certificate SHA-256 fingerprint "
+                      f"{self.system.tls_fingerprint}" if self.system.tls_enabled
+                      else "IPPS/HTTPS is not enabled on this printer."),
             snmp_communities=f"{len(snmp.get('communities', 'public').split(','))} configured",
             snmp_users=", ".join(users) or "none",
         )
@@ -184,7 +194,7 @@ class WebUI:
                            next=request.query.get("next", "/"))
 
     async def login(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await self.form(request)
         user = self.users.authenticate(str(form.get("user", "")), str(form.get("password", "")))
         target = str(form.get("next", "/"))
         if not target.startswith("/") or target.startswith("//"):

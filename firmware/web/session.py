@@ -43,7 +43,8 @@ class SessionKeeper:
                 fh.write(self.secret)
 
     def _mac(self, message: str) -> str:
-        digest = hmac.new(self.secret, message.encode(), hashlib.sha256).digest()
+        digest = hmac.new(self.secret, message.encode("utf-8", "surrogateescape"),
+                          hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     def issue(self, user: str) -> str:
@@ -54,7 +55,9 @@ class SessionKeeper:
         if not cookie or cookie.count("|") != 3:
             return None
         payload, mac = cookie.rsplit("|", 1)
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        # Compare bytes: a forged cookie may hold any characters.
+        if not hmac.compare_digest(mac.encode("utf-8", "replace"),
+                                   self._mac(payload).encode()):
             return None
         user, expires, nonce = payload.split("|")
         if not expires.isdigit() or int(expires) < time.time():
@@ -65,4 +68,5 @@ class SessionKeeper:
         return self._mac("csrf|" + session.nonce)
 
     def csrf_ok(self, session: Session, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(str(token), self.csrf_token(session))
+        return bool(token) and hmac.compare_digest(str(token).encode("utf-8", "replace"),
+                                                   self.csrf_token(session).encode())

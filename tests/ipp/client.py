@@ -4,8 +4,10 @@ produce)."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Iterable
@@ -56,11 +58,23 @@ class Response:
         return None if attr is None else attr.values
 
 
+def tls_client() -> ssl.SSLContext:
+    """A client context for the printer's self-signed certificate (TLS 1.2+)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
 def post(port: int, body: bytes | Iterable[bytes], *, path: str = "/ipp/print",
-         content_length: int | None = None, timeout: float = 30) -> Response:
+         content_length: int | None = None, timeout: float = 30, tls: bool = False,
+         auth: tuple[str, str] | None = None) -> Response:
     """POST application/ipp; an iterable body is sent from a thread while the answer is read,
     so a server that answers early (and stops reading) does not deadlock the test."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    if tls:
+        sock = tls_client().wrap_socket(sock)
     try:
         if isinstance(body, bytes):
             chunks: Iterable[bytes] = [body]
@@ -69,7 +83,11 @@ def post(port: int, body: bytes | Iterable[bytes], *, path: str = "/ipp/print",
             chunks = body
             assert content_length is not None
             length = content_length
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        login = ""
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            login = f"Authorization: Basic {token}\r\n"
+        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{login}"
                 f"Content-Type: application/ipp\r\nContent-Length: {length}\r\n\r\n").encode()
 
         def send() -> None:
@@ -80,16 +98,23 @@ def post(port: int, body: bytes | Iterable[bytes], *, path: str = "/ipp/print",
             except OSError:
                 pass  # the server answered and closed: what we are testing
 
+        # An SSL socket must not be read and written from two threads at once: over TLS
+        # the request goes out first (the tests only send small bodies that way).
         sender = threading.Thread(target=send, daemon=True)
-        sender.start()
+        if tls:
+            send()
+        else:
+            sender.start()
         reply = http.client.HTTPResponse(sock)
         reply.begin()
         data = reply.read()
-        sender.join(timeout)
+        if not tls:
+            sender.join(timeout)
         return Response(reply.status, data)
     finally:
         sock.close()
 
 
-def send(port: int, message: Message, document: bytes = b"", path: str = "/ipp/print") -> Response:
-    return post(port, encode(message) + document, path=path)
+def send(port: int, message: Message, document: bytes = b"", path: str = "/ipp/print",
+         tls: bool = False, auth: tuple[str, str] | None = None) -> Response:
+    return post(port, encode(message) + document, path=path, tls=tls, auth=auth)

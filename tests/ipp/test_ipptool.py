@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon import ROOT, Daemon, wait_for
-from tests.samples import pwg_raster_samples, suite_documents
+from tests.samples import SAMPLE_DOCS, pwg_raster_samples, suite_documents
 
 SUITES = [
     ("1.1", "ipp-1.1.test"),
@@ -74,7 +74,19 @@ def test_everywhere_prints_every_sample(fast_daemon: Daemon, documents: Path) ->
         return jobs if all(j["state"] in ("completed", "canceled", "aborted") for j in jobs) else []
 
     jobs = wait_for(finished, 120, "every job to finish")
-    # Compressed uploads arrive decompressed: the printer got PWG raster ("RaS2").
-    rasters = [j for j in jobs if j["state"] == "completed"
-               and fast_daemon.output(int(str(j["id"]))).startswith(b"RaS2")]
+    # Every sample went through the PCL 5 driver (the emulator is a PCL laser): the
+    # printer got PCL raster, not the PWG raster that was sent, and its interpreter
+    # printed exactly the sample's pages (output/<job>/page-N.png).
+    rasters = []
+    for job in jobs:
+        sample = SAMPLE_DOCS.get(str(job["name"]))
+        if job["state"] != "completed" or sample is None:
+            continue
+        job_id = int(str(job["id"]))
+        data = fast_daemon.output(job_id)
+        assert data.startswith(b"\x1b%-12345X@PJL") and b"\x1b*r1A" in data, job
+        assert b"RaS2" not in data[:64]
+        pages = sorted((fast_daemon.state_dir / "output" / str(job_id)).glob("page-*.png"))
+        assert len(pages) == sample.pages, (job, pages)
+        rasters.append(job)
     assert len(rasters) >= 72

@@ -6,6 +6,8 @@ RFC 3998, PWG 5100.5/5100.11)."""
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -13,13 +15,32 @@ from typing import Any
 import pytest
 
 from firmware.ipp import DelimiterTag, Message, Operation, Status, ValueTag, make_attribute
-from tests.daemon import Daemon, document, wait_for
+from tests.daemon import ROOT, Daemon, document, wait_for
 from tests.ipp.client import Response, request, send
 
 OK = Status.SUCCESSFUL_OK
 
 
+ADMIN = ("admin", "operator secret")
+
+#: Operations the admin group performs (they are refused to anyone else).
+ADMIN_OPS = {Operation.PAUSE_PRINTER, Operation.RESUME_PRINTER, Operation.PURGE_JOBS,
+             Operation.SET_PRINTER_ATTRIBUTES, Operation.ENABLE_PRINTER,
+             Operation.DISABLE_PRINTER, Operation.HOLD_NEW_JOBS, Operation.RELEASE_HELD_NEW_JOBS,
+             Operation.CANCEL_JOBS, Operation.CANCEL_CURRENT_JOB, Operation.PROMOTE_JOB,
+             Operation.SCHEDULE_JOB_AFTER, Operation.SUSPEND_CURRENT_JOB,
+             Operation.REPROCESS_JOB}
+
+
+def add_admin(daemon: Daemon) -> None:
+    subprocess.run([sys.executable, "-m", "firmware", "passwd", ADMIN[0], "--admin", "--stdin",
+                    "--config", str(daemon.config)], input=ADMIN[1], text=True, check=True,
+                   cwd=ROOT, capture_output=True)
+
+
 class Client:
+    """Sends as the user 'tester' in the clear, and as the administrator over TLS."""
+
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
 
@@ -35,6 +56,8 @@ class Client:
             g = msg.add_group(group[0])
             for name, value in group[1].items():
                 g.append(make_attribute(name, value))
+        if op in ADMIN_OPS:
+            return send(self.daemon.ipp_port, msg, data, tls=True, auth=ADMIN)
         return send(self.daemon.ipp_port, msg, data)
 
     def print_job(self, data: bytes, **attrs: Any) -> int:
@@ -54,7 +77,9 @@ class Client:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    daemon = Daemon(tmp_path_factory.mktemp("ops"), options={"rate": "200000"}).start()
+    daemon = Daemon(tmp_path_factory.mktemp("ops"), options={"rate": "200000"})
+    add_admin(daemon)
+    daemon.start()
     yield daemon
     daemon.stop()
 
@@ -230,7 +255,9 @@ def test_cancel_document_and_my_jobs(ipp: Client) -> None:
 
 
 def test_set_printer_attributes_persists(make_daemon: type[Daemon]) -> None:
-    daemon = make_daemon().start()
+    daemon = make_daemon()
+    add_admin(daemon)
+    daemon.start()
     ipp = Client(daemon)
     reply = ipp(Operation.SET_PRINTER_ATTRIBUTES, group=(DelimiterTag.PRINTER, {
         "printer-location": "Room 42", "printer-info": "Front desk laser"}))

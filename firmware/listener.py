@@ -1,0 +1,116 @@
+"""One TCP port for HTTP and HTTPS, as CUPS does: the first byte a client sends decides.
+
+A TLS ClientHello starts with the handshake record type 0x16 (RFC 8446 §5.1); an HTTP
+request starts with a method name.  Accepted sockets are handed to aiohttp's protocol
+with or without TLS.  The listener also enforces the connection limits: a global cap, a
+deadline for the first byte, and a TLS handshake timeout, so idle or slow clients cannot
+use up the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import ssl
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+TLS_HANDSHAKE = 0x16
+
+
+class Listener:
+    def __init__(self, runner: web.AppRunner, host: str, port: int,
+                 ssl_context: ssl.SSLContext | None, *, max_connections: int = 1000,
+                 first_byte_timeout: float = 30.0) -> None:
+        self.runner = runner
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self.max_connections = max_connections
+        self.first_byte_timeout = first_byte_timeout
+        self._sock: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    @property
+    def open_connections(self) -> int:
+        """Connections being served (aiohttp keeps them) plus those still being sniffed."""
+        server = self.runner.server
+        return len(self._pending) + (len(server.connections) if server is not None else 0)
+
+    async def start(self) -> None:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.create_server((self.host, self.port), family=family, backlog=256,
+                                    reuse_port=False)
+        sock.setblocking(False)
+        self._sock = sock
+        self._accepting = asyncio.create_task(self._accept_loop(), name="http-accept")
+
+    async def stop(self) -> None:
+        if self._accepting is not None:
+            self._accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._accepting
+        for task in list(self._pending):
+            task.cancel()
+        if self._sock is not None:
+            self._sock.close()
+
+    async def _accept_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._sock is not None
+        while True:
+            try:
+                conn, _ = await loop.sock_accept(self._sock)
+            except OSError as exc:  # EMFILE and friends: back off instead of spinning
+                log.warning("accept failed: %s", exc)
+                await asyncio.sleep(0.1)
+                continue
+            if self.open_connections >= self.max_connections:
+                conn.close()  # over the limit: refuse rather than queue without bound
+                continue
+            conn.setblocking(False)
+            task = asyncio.create_task(self._dispatch(conn))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _first_byte(self, conn: socket.socket) -> bytes:
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+        loop.add_reader(conn.fileno(), lambda: ready.done() or ready.set_result(None))
+        try:
+            await asyncio.wait_for(ready, self.first_byte_timeout)
+        finally:
+            loop.remove_reader(conn.fileno())
+        return conn.recv(1, socket.MSG_PEEK)
+
+    async def _dispatch(self, conn: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        handed_over = False
+        try:
+            try:
+                first = await self._first_byte(conn)
+            except (TimeoutError, OSError):
+                return
+            if not first:
+                return
+            tls = first[0] == TLS_HANDSHAKE
+            if tls and self.ssl_context is None:
+                return
+            server = self.runner.server
+            assert server is not None
+            try:
+                transport, _ = await loop.connect_accepted_socket(
+                    server, conn, ssl=self.ssl_context if tls else None,
+                    ssl_handshake_timeout=10.0 if tls else None)
+            except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
+                log.debug("handshake failed: %s", exc)
+                return
+            handed_over = transport is not None
+        finally:
+            if not handed_over:
+                conn.close()
