@@ -9,7 +9,7 @@ from firmware.ipp.codec import AttributeGroup
 from firmware.ipp.printer_attributes import ipp_datetime
 from firmware.ipp.registry import make_attribute
 from firmware.ipp.tags import DelimiterTag, ValueTag
-from firmware.ipp.template import ipp_value
+from firmware.ipp.template import CHECKS, ipp_value
 from firmware.ipp.values import OutOfBand
 from firmware.job import Job
 
@@ -18,25 +18,9 @@ if TYPE_CHECKING:
 
 NO_VALUE = OutOfBand(ValueTag.NO_VALUE)
 
-#: Job template attributes echoed back as the job's own values (RFC 8011 §5.2).
-TEMPLATE_ECHO = (
-    "copies",
-    "finishings",
-    "job-hold-until",
-    "job-priority",
-    "media",
-    "media-col",
-    "multiple-document-handling",
-    "orientation-requested",
-    "output-bin",
-    "page-ranges",
-    "print-color-mode",
-    "print-content-optimize",
-    "print-quality",
-    "print-scaling",
-    "printer-resolution",
-    "sides",
-)
+#: Job template attributes echoed back as the job's own values (RFC 8011 §5.2): the ones
+#: the template checks accept.
+TEMPLATE_ECHO = tuple(CHECKS)
 
 #: Job description attributes (the 'job-description' group of requested-attributes).
 DESCRIPTION = frozenset(

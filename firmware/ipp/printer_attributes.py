@@ -20,6 +20,7 @@ from firmware.ipp.codec import AttributeGroup, pre_encode
 from firmware.ipp.ops_rfc3380 import JOB_SETTABLE, PRINTER_SETTABLE
 from firmware.ipp.registry import make_attribute
 from firmware.ipp.tags import DelimiterTag, Operation, ValueTag
+from firmware.ipp.template import CHECKS, CONTENT_OPTIMIZE, PRINT_SCALING
 from firmware.ipp.values import Attribute, OutOfBand, Range, Resolution
 from firmware.media import parse_media
 from firmware.reasons import REASON_FOR_CONDITION, REASON_TEXT
@@ -108,30 +109,10 @@ WHICH_JOBS = [
     "processing-stopped",
 ]
 
-#: The job template attributes a client may send (job-creation-attributes-supported).
-JOB_CREATION_ATTRIBUTES = [
-    "copies",
-    "finishings",
-    "ipp-attribute-fidelity",
-    "job-hold-until",
-    "job-name",
-    "job-priority",
-    "media",
-    "media-col",
-    "multiple-document-handling",
-    "orientation-requested",
-    "output-bin",
-    "page-ranges",
-    "print-color-mode",
-    "print-content-optimize",
-    "print-quality",
-    "print-scaling",
-    "printer-resolution",
-    "sides",
-]
+#: The job template attributes a client may send (job-creation-attributes-supported):
+#: every one the template checks honour, plus the two operation attributes that shape a job.
+JOB_CREATION_ATTRIBUTES = sorted([*CHECKS, "ipp-attribute-fidelity", "job-name"])
 
-PRINT_SCALING = ["auto", "auto-fit", "fill", "fit", "none"]
-CONTENT_OPTIMIZE = ["auto", "graphic", "photo", "text", "text-and-graphic"]
 MEDIA_COL_MEMBERS = [
     "media-bottom-margin",
     "media-left-margin",

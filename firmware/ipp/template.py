@@ -13,10 +13,12 @@ from typing import Any
 
 from firmware.capabilities import Capabilities
 from firmware.ipp.codec import AttributeGroup
-from firmware.ipp.printer_attributes import CONTENT_OPTIMIZE, PRINT_SCALING
 from firmware.ipp.tags import ValueTag
 from firmware.ipp.values import Attribute, Collection, OutOfBand, Range, Resolution
 from firmware.media import parse_media
+
+PRINT_SCALING = ["auto", "auto-fit", "fill", "fit", "none"]
+CONTENT_OPTIMIZE = ["auto", "graphic", "photo", "text", "text-and-graphic"]
 
 
 @dataclass(slots=True)
