@@ -11,6 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: The sheet sizes an office printer takes (PWG 5101.1 names).
+OFFICE_MEDIA = (
+    "iso_a4_210x297mm",
+    "na_letter_8.5x11in",
+    "na_legal_8.5x14in",
+    "iso_a5_148x210mm",
+    "na_executive_7.25x10.5in",
+    "iso_b5_176x250mm",
+    "na_number-10_4.125x9.5in",
+    "iso_dl_110x220mm",
+)
+
 
 @dataclass(slots=True)
 class Capabilities:
@@ -30,18 +42,7 @@ class Capabilities:
     default_resolution: int = 600
     color: bool = False
     duplex: bool = False
-    media: list[str] = field(
-        default_factory=lambda: [
-            "iso_a4_210x297mm",
-            "na_letter_8.5x11in",
-            "na_legal_8.5x14in",
-            "iso_a5_148x210mm",
-            "na_executive_7.25x10.5in",
-            "iso_b5_176x250mm",
-            "na_number-10_4.125x9.5in",
-            "iso_dl_110x220mm",
-        ]
-    )
+    media: list[str] = field(default_factory=lambda: list(OFFICE_MEDIA))
     default_media: str = "iso_a4_210x297mm"
     media_sources: list[str] = field(default_factory=lambda: ["main"])
     media_types: list[str] = field(default_factory=lambda: ["stationery"])

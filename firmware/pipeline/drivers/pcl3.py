@@ -11,7 +11,7 @@ Page geometry, positioning and compression are shared with PCL 5
 
 from __future__ import annotations
 
-from firmware.capabilities import Capabilities
+from firmware.capabilities import OFFICE_MEDIA, Capabilities
 from firmware.pipeline.drivers.base import Output, RasterMode
 from firmware.pipeline.drivers.pcl5 import PclDriverBase
 from firmware.pipeline.page import JobSetup
@@ -33,15 +33,7 @@ class Pcl3Driver(PclDriverBase):
             default_resolution=300,
             color=True,
             duplex=False,
-            media=[
-                "iso_a4_210x297mm",
-                "na_letter_8.5x11in",
-                "na_legal_8.5x14in",
-                "iso_a5_148x210mm",
-                "na_executive_7.25x10.5in",
-                "na_number-10_4.125x9.5in",
-                "iso_dl_110x220mm",
-            ],
+            media=[m for m in OFFICE_MEDIA if m != "iso_b5_176x250mm"],
             default_media=self.options.get("default_media", "iso_a4_210x297mm"),
             # DeskJet hardware margins (HWMargins 18 36 18 36 pt in CUPS's sample.drv):
             # the bottom is wide, the paper is held there while the last rows print.

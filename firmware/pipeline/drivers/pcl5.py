@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from firmware.capabilities import Capabilities
+from firmware.capabilities import OFFICE_MEDIA, Capabilities
 from firmware.pipeline.drivers.base import Driver, Output, RasterMode
 from firmware.pipeline.drivers.pclraster import (
     FF,
@@ -88,16 +88,7 @@ class Pcl5Driver(PclDriverBase):
             default_resolution=600,
             color=False,
             duplex=self.duplex,
-            media=[
-                "iso_a4_210x297mm",
-                "na_letter_8.5x11in",
-                "na_legal_8.5x14in",
-                "iso_a5_148x210mm",
-                "na_executive_7.25x10.5in",
-                "iso_b5_176x250mm",
-                "na_number-10_4.125x9.5in",
-                "iso_dl_110x220mm",
-            ],
+            media=list(OFFICE_MEDIA),
             default_media=self.options.get("default_media", "iso_a4_210x297mm"),
             # A laser cannot print within ~4.2 mm of an edge; left and right follow the
             # PCL logical page (1/4 inch).
