@@ -20,6 +20,8 @@ from firmware.system import System
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_STEP_TIMEOUT = 5.0
+
 
 async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down cleanly."""
@@ -63,17 +65,22 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         log.info("shutting down")
-        await notifier.stopping()
-        await board.stop()
+        # Each step gets a bounded time: a stuck client or peer must not keep the daemon
+        # (and the restart systemd is waiting for) hanging.  The spool needs no shutdown
+        # to be consistent, so cutting a step short loses nothing.
+        steps = [notifier.stopping(), board.stop()]
         if hotplug is not None:
-            await hotplug.stop()
-        await network.stop()  # goodbyes while the servers still answer
-        for server in servers:
-            await server.stop()
-        await listener.stop()
-        await http.cleanup()
-        await admin.stop()
-        await snmp.stop()
-        await system.stop()
+            steps.append(hotplug.stop())
+        steps.append(network.stop())  # goodbyes while the servers still answer
+        steps += [server.stop() for server in servers]
+        steps += [listener.stop(), http.cleanup(), admin.stop(), snmp.stop(), system.stop()]
+        for step in steps:
+            try:
+                await asyncio.wait_for(step, SHUTDOWN_STEP_TIMEOUT)
+            except TimeoutError:
+                log.warning("shutdown: %s took over %ss; going on", step.__qualname__,
+                            SHUTDOWN_STEP_TIMEOUT)
+            except Exception:
+                log.exception("shutdown: %s failed; going on", step.__qualname__)
     if board.exit_code:  # factory reset: exit so systemd restarts us (unit file)
         raise SystemExit(board.exit_code)

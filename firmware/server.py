@@ -61,7 +61,7 @@ async def start_http(system: System) -> tuple[web.AppRunner, Listener]:
         if printer.auth_policy == "authenticated" and context is None:
             raise ValueError(f"printer {printer.name}: policy 'authenticated' needs TLS")
     runner = web.AppRunner(build_app(system, limits), access_log=None, handle_signals=False,
-                           keepalive_timeout=30)
+                           keepalive_timeout=30, shutdown_timeout=3)
     await runner.setup()
     listener = Listener(runner, system.config.listen, system.config.ipp_port, context,
                         max_connections=limits.max_connections,

@@ -78,9 +78,26 @@ class EmulatedPort(Port):
         self._job_dir: Path | None = None
         self._interp: Interpreter | None = None
         self._is_open = False
-        self._open_job: int | None = None
+        self._open_job: int | None = self._open_job_from_log()
         self._load_state()
         self._update_stall()
+
+    def _open_job_from_log(self) -> int | None:
+        """The job begun and not yet ended or cancelled, from jobs.log: one append-only,
+        fsynced record, so "ended" and "open" can never disagree after a crash."""
+        try:
+            lines = (self.output_dir / "jobs.log").read_text().splitlines()
+        except OSError:
+            return None
+        open_job = None
+        for line in lines:
+            words = line.split()
+            if len(words) >= 3 and words[2].isdigit():
+                if words[1] == "begin":
+                    open_job = int(words[2])
+                elif words[1] in ("end", "cancel") and int(words[2]) == open_job:
+                    open_job = None
+        return open_job
 
     # -- persistence: a real printer remembers its counters and consumables
     def _load_state(self) -> None:
@@ -91,7 +108,6 @@ class EmulatedPort(Port):
         self.paper = int(saved.get("paper", self.paper))
         self.toner_used = int(saved.get("toner_used", 0))
         self.page_count = int(saved.get("page_count", 0))
-        self._open_job = saved.get("open_job")
 
     def _save_state(self) -> None:
         self.output_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +115,7 @@ class EmulatedPort(Port):
         tmp.write_text(
             json.dumps(
                 {"paper": self.paper, "toner_used": self.toner_used,
-                 "page_count": self.page_count, "open_job": self._open_job}
+                 "page_count": self.page_count}
             )
         )
         os.replace(tmp, self._state_file)
@@ -137,9 +153,9 @@ class EmulatedPort(Port):
             self._hash = hashlib.sha256()
             self._job_bytes = 0
             self._interp = None
-            # Like a printer's own memory: which job is open survives a power cycle.
+            # Like a printer's own memory: which job is open survives a power cycle (the
+            # log is the record; see _open_job_from_log).
             self._open_job = job_id
-            self._save_state()
             self._log("begin", job_id)
 
     def end_job(self, job_id: int, *, completed: bool) -> None:
