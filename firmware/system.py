@@ -20,7 +20,7 @@ from typing import Any
 
 from firmware import __version__
 from firmware.config import Config, PrinterConfig
-from firmware.events import Event, EventBus, EventKind
+from firmware.events import EventBus, EventKind
 from firmware.job import Document, Job, JobState
 from firmware.pipeline import Pipeline
 from firmware.pipeline.drivers import select_driver
@@ -547,6 +547,3 @@ class System:
                 for p in self.printers.values()
             ],
         }
-
-    def publish(self, event: Event) -> None:
-        self.events.publish(event)

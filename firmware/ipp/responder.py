@@ -35,7 +35,7 @@ from firmware.ipp.registry import make_attribute
 from firmware.ipp.subscriptions import Subscription, Subscriptions
 from firmware.ipp.tags import DelimiterTag, Operation, Status, ValueTag
 from firmware.ipp.template import check_template
-from firmware.ipp.values import Attribute, OutOfBand
+from firmware.ipp.values import Attribute
 from firmware.job import Job, JobState
 from firmware.printer import Printer
 from firmware.system import SpoolFullError, SubmissionError, System
@@ -895,6 +895,3 @@ class Responder:
                     group.append(make_attribute(name, value))
                 call.response.groups.append(group)
 
-
-def unsupported_value(name: str) -> Attribute:
-    return Attribute(name, ValueTag.UNSUPPORTED, [OutOfBand(ValueTag.UNSUPPORTED)])
