@@ -7,7 +7,8 @@ same name on every protocol of a printer):
 ``_ipp._tcp``               the IPP port; subtypes ``_print`` (PWG 5100.14, IPP
                             Everywhere) and ``_universal`` (AirPrint); the TXT record
                             of :mod:`firmware.net.txt`
-``_ipps._tcp``              only when the attributes offer TLS (not yet)
+``_ipps._tcp``              when the attributes offer TLS (``uri-security-supported``
+                            has ``tls``; IPPS shares the IPP port)
 ``_http._tcp``              the web page (same port), subtype ``_printer``, ``path=/``
 ``_printer._tcp``           LPD: the LPD port and ``rp`` = queue when LPD is on; port 0
                             without TXT otherwise, which only defends the name
@@ -28,13 +29,17 @@ Names (RFC 6762 §8, §9):
   conflict.  The §8.2 tie-break decides who yields — the lexicographically earlier rdata
   loses — so that two printbridges never both rename; the loser takes the next name,
   the winner re-announces.
-* Goodbyes (§10.1) on a clean stop; none when an address vanishes (nothing can be sent)
-  nor for a name lost in a conflict (the goodbye would delete the other device's record).
+* Goodbyes (§10.1) on a clean stop, and for an address we no longer have while another
+  one remains; none when the last address vanishes (nothing can be sent) nor for a name
+  lost in a conflict (the goodbye would delete the other device's record).
+* New addresses (a lease after link-local, a renumbering): new sockets, and every record
+  announced again with the new address records (§8.4, §10.2).
 
 Only the configured interfaces are used: zeroconf binds one socket per interface
-address; its shared listening socket gets ``IP_MULTICAST_ALL=0`` (only groups it joined)
-and, with a single interface, ``SO_BINDTODEVICE`` to it.  With the emulator board that is
-``lo``: multicast there never leaves the machine.
+address; its sockets get ``IP_MULTICAST_ALL=0`` (only groups they joined) and, with a
+single interface, ``SO_BINDTODEVICE`` to it.  With the emulator board that is ``lo``:
+multicast there never leaves the machine.  mDNS runs over IPv4; AAAA records for the
+IPv6 link-local addresses are added only when the HTTP server listens on ``::``.
 """
 
 from __future__ import annotations

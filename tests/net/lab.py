@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -80,8 +81,9 @@ class Lab:
     def __init__(self, work: Path) -> None:
         self.work = work
         work.mkdir(parents=True, exist_ok=True)
-        # Short and unique per test run: interface names have 15 characters at most.
-        self.tag = f"{os.getpid() % 10000:04d}{next(_serial)}"
+        # Short (interface names have 15 characters at most) and unique even when several
+        # test runs share the machine.
+        self.tag = f"{secrets.token_hex(2)}{next(_serial)}"
         self.namespaces: list[Namespace] = []
         self.links: list[str] = []
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -201,7 +203,11 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.2) -
 
 
 class Printbridge(Daemon):
-    """printbridge in a namespace, on a board that owns its interface."""
+    """printbridge in a namespace, on a board that owns its interface.
+
+    The namespace is its own: it gets the real ports (IPP 631, SNMP 161, raw 9100, LPD
+    515) rather than free ports picked on the host, which may coincide.
+    """
 
     def __init__(self, state_dir: Path, ns: Namespace, iface: str, *,
                  printer: str = "Office", hostname: str = "pbtest", mode: str = "dhcp",
@@ -211,6 +217,7 @@ class Printbridge(Daemon):
                "dhcp_nodelay": "yes", "poll_interval": "0.25", **(network or {})}
         super().__init__(state_dir, options=options, printer=printer, netns=ns.name,
                          board=board, network=net)
+        self.ipp_port, self.snmp_port, self.raw_port, self.lpd_port = 631, 161, 9100, 515
         self.ns = ns
         self.iface = iface
 
