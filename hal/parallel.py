@@ -76,7 +76,6 @@ class ParallelPort(Port):
         self.path = unquote(parts.path or parts.netloc) or "/dev/lp0"
         self.ppdev_path = self.options.get("ppdev", ppdev_for(self.path))
         self._option_quirks = self.options.get("quirks")
-        quirks_mod.flags_from_option(self._option_quirks)
         self.quirks: frozenset[str] = quirks_mod.flags_from_option(self._option_quirks)
         self._device_id = self.options.get("device_id", "")
         self.fd: int | None = None
