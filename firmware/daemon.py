@@ -59,6 +59,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         log.info("printer %s on %s (uuid %s)", printer.name, printer.port_uri, printer.uuid)
     board = BoardIO(system, stop)  # status LED and button, where the board has them
     await board.start()
+    system.ready = True
     notifier = sdnotify.Notifier()  # systemd Type=notify: READY=1, then WATCHDOG=1 pings
     notifier.ready(f"{len(system.printers)} printer(s), IPP on port {config.ipp_port}")
     try:

@@ -54,6 +54,8 @@ class System:
         self.version = __version__
         self.events = EventBus()
         self.start_time = time.time()
+        #: Set by the daemon once every listener (IPP, SNMP, 9100, LPD, DNS-SD) is up.
+        self.ready = False
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self.spool = Spool(config.state_dir / "spool")
         self.limits = Limits.from_config(config)
@@ -508,6 +510,7 @@ class System:
             "version": self.version,
             "board": self.config.board,
             "uptime": round(time.time() - self.start_time, 1),
+            "ready": self.ready,
             "listen": self.config.listen,
             "ipp_port": self.config.ipp_port,
             "printers": [

@@ -25,6 +25,17 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(sock.getsockname()[1])
 
 
+def distinct_ports(count: int) -> list[int]:
+    """``count`` free TCP ports, all different (the kernel may hand one out twice once
+    the probe socket is closed)."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
 def document(size: int, seed: int = 1, pages: int = 1) -> bytes:
     """Deterministic printer data with exactly ``pages`` form feeds (the emulator counts
     a page per form feed)."""
@@ -74,10 +85,8 @@ class Daemon:
         self.printer = printer
         self.netns = netns
         self.listen = listen
-        self.ipp_port = free_port()
+        self.ipp_port, self.raw_port, self.lpd_port = distinct_ports(3)
         self.snmp_port = snmp_port or free_port(socket.SOCK_DGRAM)
-        self.raw_port = free_port()
-        self.lpd_port = free_port()
         self.config = state_dir / "printbridge.conf"
         state_dir.mkdir(parents=True, exist_ok=True)
         opts = {"rate": "0", **(options or {})}
@@ -125,7 +134,10 @@ class Daemon:
         if self.proc.poll() is not None:
             raise AssertionError(f"daemon exited {self.proc.returncode}:\n{self.log()}")
         try:
-            self.call({"command": "status"})
+            # The admin socket answers before the other listeners are up; "ready" says
+            # every one of them (IPP, SNMP, 9100, LPD) is listening.
+            if not self.call({"command": "status"})["status"]["ready"]:
+                return False
             if self.netns:  # its ports are not reachable from here; the admin socket is
                 return True
             with socket.create_connection(("127.0.0.1", self.ipp_port), timeout=1):

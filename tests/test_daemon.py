@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.daemon import ROOT, Daemon, document, free_port, wait_for
+from tests.daemon import ROOT, Daemon, distinct_ports, document, free_port, wait_for
 
 
 def write_doc(tmp_path: Path, size: int, seed: int = 1, pages: int = 1) -> tuple[Path, bytes]:
@@ -124,8 +124,8 @@ def test_cli_status_and_emulate(daemon: Daemon) -> None:
 def test_make_run_starts_the_emulator(tmp_path: Path) -> None:
     """`make run` as a user types it, then `printbridge status` in a second shell."""
     state = tmp_path / "var"
-    ports = (f"--ipp-port {free_port()} --snmp-port {free_port()} "
-             f"--raw-port {free_port()} --lpd-port {free_port()}")
+    ipp, raw, lpd = distinct_ports(3)
+    ports = f"--ipp-port {ipp} --snmp-port {free_port()} --raw-port {raw} --lpd-port {lpd}"
     proc = subprocess.Popen(
         ["make", "-s", "run", f"STATE_DIR={state}", f"RUN_FLAGS={ports}",
          f"VENV={Path(sys.executable).parent.parent}"],
