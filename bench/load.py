@@ -42,7 +42,7 @@ def main() -> None:
         daemon = Daemon(Path(tmp), options={"rate": "0", "paper": "1000000",
                                             "paper_capacity": "1000000",
                                             "toner_pages": "10000000"},
-                        extra_config="[security]\nclient_rate = 0\n")
+                        extra_config="[security]\nclient_rate = 0\n", verbose=False)
         text = daemon.config.read_text().replace("[daemon]\n", "[daemon]\nhistory = 100000\n")
         daemon.config.write_text(text)
         daemon.start()

@@ -101,7 +101,8 @@ def main() -> None:
         sys.exit("snmpbulkwalk missing: apt-get install snmp")
     with tempfile.TemporaryDirectory(prefix="pb-bench-snmp-") as tmp:
         root = Path(tmp)
-        daemon = Daemon(root / "state", extra_config=netsnmp.SNMP_CONFIG).start()
+        daemon = Daemon(root / "state", extra_config=netsnmp.SNMP_CONFIG,
+                        verbose=False).start()
         snmpd = None
         try:
             assert daemon.proc is not None

@@ -29,7 +29,7 @@ def main() -> None:
             written = 0
             while written < args.size_mib << 20:
                 written += fh.write(block[: (args.size_mib << 20) - written])
-        daemon = Daemon(root / "state", options={"rate": "0"}).start()
+        daemon = Daemon(root / "state", options={"rate": "0"}, verbose=False).start()
         try:
             idle_rss = daemon.rss_kib()
             start = time.monotonic()

@@ -67,6 +67,8 @@ class Daemon:
     address and the free port picked for SNMP.  ``board`` picks the board profile and
     ``network`` adds ``[network]`` settings; DNS-SD is off unless ``network`` turns it
     on (``{"dnssd": "yes"}``), so that test daemons stay off the host's loopback mDNS.
+    ``verbose`` logs at debug level (benchmarks turn it off: the log would be part of
+    what they measure).
     """
 
     def __init__(
@@ -80,10 +82,12 @@ class Daemon:
         snmp_port: int | None = None,
         board: str = "emulator",
         network: dict[str, str] | None = None,
+        verbose: bool = True,
     ) -> None:
         self.state_dir = state_dir
         self.printer = printer
         self.netns = netns
+        self.verbose = verbose
         self.listen = listen
         self.ipp_port, self.raw_port, self.lpd_port = distinct_ports(3)
         self.snmp_port = snmp_port or free_port(socket.SOCK_DGRAM)
@@ -119,8 +123,10 @@ class Daemon:
         log = open(self.log_path, "ab")
         prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
         listen = ["--listen", self.listen] if self.listen else []
+        verbose = ["-v"] if self.verbose else []
         self.proc = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "firmware", "-v", "run", "--config", str(self.config),
+            [*prefix, sys.executable, "-m", "firmware", *verbose, "run",
+             "--config", str(self.config),
              "--ipp-port", str(self.ipp_port), "--snmp-port", str(self.snmp_port),
              "--raw-port", str(self.raw_port), "--lpd-port", str(self.lpd_port), *listen],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
