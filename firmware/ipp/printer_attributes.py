@@ -176,11 +176,17 @@ def alert_text(alert: Alert) -> str:
     return "Printer started"
 
 
+#: Requested-attributes lists whose selection is remembered per printer.
+MAX_SELECTIONS = 32
+
+
 class PrinterAttributes:
     """Builds the printer group of Get-Printer-Attributes for one printer.
 
     Attributes that only change with the configuration are built once per
-    ``config_change_time`` and reused; live ones are computed per request.
+    ``config_change_time`` and reused; live ones once per model revision; the clock
+    ones per request.  The selection a requested-attributes list makes is remembered
+    too (clients poll with the same few lists), until either part changes.
     """
 
     def __init__(self, system: System, printer: Printer) -> None:
@@ -190,6 +196,8 @@ class PrinterAttributes:
         self._static_key: tuple[float, str] | None = None
         self._live: list[Attribute] = []
         self._live_key: tuple[int, str] | None = None
+        self._selections: dict[frozenset[str], list[Attribute]] = {}
+        self._selections_key: tuple[object, object] | None = None
 
     # -- helpers
     def base_uri(self, host: str) -> str:
@@ -386,6 +394,24 @@ class PrinterAttributes:
         yield "printer-supply-description", [s.name for s in printer.supplies]
         yield "queued-job-count", printer.queued_job_count
 
+    def for_request(self, host: str, requested: list[str] | None) -> AttributeGroup:
+        """The printer attributes group for a requested-attributes list (RFC 8011
+        §4.2.5.1): :meth:`group` with :func:`requested_filter`, the selection cached."""
+        static = self._static_attributes(host)
+        live = self._live_attributes(host)
+        key = (self._static_key, self._live_key)
+        if key != self._selections_key:
+            self._selections = {}
+            self._selections_key = key
+        names = frozenset(requested or ("all",))
+        wanted = requested_filter(list(names))
+        chosen = self._selections.get(names)
+        if chosen is None:
+            chosen = [a for a in static if wanted(a.name)] + [a for a in live if wanted(a.name)]
+            if len(self._selections) < MAX_SELECTIONS:  # bounded against odd clients
+                self._selections[names] = chosen
+        return self._with_clock(AttributeGroup(DelimiterTag.PRINTER, chosen), wanted)
+
     def group(self, host: str, wanted: Callable[[str], bool]) -> AttributeGroup:
         """The printer attributes group holding exactly the attributes ``wanted``."""
         group = AttributeGroup(DelimiterTag.PRINTER)
@@ -395,6 +421,10 @@ class PrinterAttributes:
         for attribute in self._live_attributes(host):
             if wanted(attribute.name):
                 group.append(attribute)
+        return self._with_clock(group, wanted)
+
+    def _with_clock(self, group: AttributeGroup, wanted: Callable[[str], bool]
+                    ) -> AttributeGroup:
         for name, value in self._clock_values():
             if wanted(name):
                 # Our own values, typed by the registry; validated by the test suite.

@@ -28,7 +28,6 @@ from firmware.ipp.printer_attributes import (
     OPERATIONS,
     PrinterAttributes,
     ipp_datetime,
-    requested_filter,
 )
 from firmware.ipp.registry import check as check_syntax
 from firmware.ipp.registry import make_attribute
@@ -596,7 +595,7 @@ class Responder:
         # A document-format we cannot print gets the general answer, as CUPS's suites
         # expect (RFC 8011 §4.2.5.1 leaves the choice to the printer).
         attrs = self.printer_attrs[call.printer.name]
-        call.response.groups.append(attrs.group(call.ctx.host, requested_filter(call.requested())))
+        call.response.groups.append(attrs.for_request(call.ctx.host, call.requested()))
 
     async def get_job_attributes(self, call: Call) -> None:
         assert call.job is not None

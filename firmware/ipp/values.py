@@ -243,9 +243,12 @@ class AttributeMap(Mapping[str, Attribute]):
     __slots__ = ("_members",)
 
     def __init__(self, attributes: Iterable[Attribute] = ()) -> None:
-        self._members: dict[str, Attribute] = {}
-        for attribute in attributes:
-            self.append(attribute)
+        attributes = list(attributes)
+        self._members: dict[str, Attribute] = {a.name: a for a in attributes}
+        if len(self._members) != len(attributes):
+            self._members = {}
+            for attribute in attributes:
+                self.append(attribute)  # raises for the repeated name
 
     def __getitem__(self, name: str) -> Attribute:
         return self._members[name]
