@@ -1,10 +1,11 @@
 """One TCP port for HTTP and HTTPS, as CUPS does: the first byte a client sends decides.
 
 A TLS ClientHello starts with the handshake record type 0x16 (RFC 8446 §5.1); an HTTP
-request starts with a method name.  Accepted sockets are handed to aiohttp's protocol
-with or without TLS.  The listener also enforces the connection limits: a global cap, a
-deadline for the first byte, and a TLS handshake timeout, so idle or slow clients cannot
-use up the server.
+request starts with a method name.  TLS connections are handed to aiohttp's protocol;
+plain ones to the IPP fast path (:mod:`firmware.ipp.fastpath`), which hands them on to
+aiohttp at the first request it does not answer itself.  The listener also enforces
+the connection limits: a global cap, a deadline for the first byte, and a TLS handshake
+timeout, so idle or slow clients cannot use up the server.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ import contextlib
 import logging
 import socket
 import ssl
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from firmware.ipp.fastpath import FastPath
 
 log = logging.getLogger(__name__)
 
@@ -25,22 +31,25 @@ TLS_HANDSHAKE = 0x16
 class Listener:
     def __init__(self, runner: web.AppRunner, host: str, port: int,
                  ssl_context: ssl.SSLContext | None, *, max_connections: int = 1000,
-                 first_byte_timeout: float = 30.0) -> None:
+                 first_byte_timeout: float = 30.0, fast_path: FastPath | None = None) -> None:
         self.runner = runner
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
         self.max_connections = max_connections
         self.first_byte_timeout = first_byte_timeout
+        self.fast_path = fast_path
         self._sock: socket.socket | None = None
         self._accepting: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
     @property
     def open_connections(self) -> int:
-        """Connections being served (aiohttp keeps them) plus those still being sniffed."""
+        """Connections being served (by aiohttp or the fast path) plus those still being
+        sniffed."""
         server = self.runner.server
-        return len(self._pending) + (len(server.connections) if server is not None else 0)
+        fast = len(self.fast_path.connections) if self.fast_path is not None else 0
+        return len(self._pending) + fast + (len(server.connections) if server else 0)
 
     async def start(self) -> None:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -59,6 +68,8 @@ class Listener:
             task.cancel()
         if self._sock is not None:
             self._sock.close()
+        if self.fast_path is not None:
+            self.fast_path.close_all()
 
     async def _accept_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -103,9 +114,12 @@ class Listener:
                 return
             server = self.runner.server
             assert server is not None
+            factory: Callable[[], asyncio.Protocol] = server
+            if not tls and self.fast_path is not None:
+                factory = self.fast_path
             try:
                 transport, _ = await loop.connect_accepted_socket(
-                    server, conn, ssl=self.ssl_context if tls else None,
+                    factory, conn, ssl=self.ssl_context if tls else None,
                     ssl_handshake_timeout=10.0 if tls else None)
             except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
                 log.debug("handshake failed: %s", exc)

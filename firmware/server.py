@@ -9,7 +9,8 @@ from pathlib import Path
 from aiohttp import ClientConnectionResetError, web
 from aiohttp.typedefs import Handler
 
-from firmware.ipp.http import IppGuard, add_routes
+from firmware.ipp.fastpath import FastPath
+from firmware.ipp.http import GUARD_KEY, RESPONDER_KEY, IppGuard, add_routes
 from firmware.ipp.responder import Responder
 from firmware.listener import Listener
 from firmware.security import BasicAuth, Limits, tls_enabled
@@ -20,6 +21,9 @@ from firmware.web.icons import add_icon_routes
 from firmware.web.pages import add_web_routes
 
 log = logging.getLogger(__name__)
+
+#: Seconds an idle keep-alive connection is kept open.
+KEEPALIVE_TIMEOUT = 30.0
 
 
 @web.middleware
@@ -60,11 +64,16 @@ async def start_http(system: System) -> tuple[web.AppRunner, Listener]:
     for printer in system.printers.values():
         if printer.auth_policy == "authenticated" and context is None:
             raise ValueError(f"printer {printer.name}: policy 'authenticated' needs TLS")
-    runner = web.AppRunner(build_app(system, limits), access_log=None, handle_signals=False,
-                           keepalive_timeout=30, shutdown_timeout=3)
+    app = build_app(system, limits)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                           keepalive_timeout=KEEPALIVE_TIMEOUT, shutdown_timeout=3)
     await runner.setup()
+    assert runner.server is not None
+    fast = FastPath(app[RESPONDER_KEY], app[GUARD_KEY].rate, runner.server,
+                    head_timeout=limits.first_byte_timeout, body_timeout=limits.body_timeout,
+                    keepalive_timeout=KEEPALIVE_TIMEOUT)
     listener = Listener(runner, system.config.listen, system.config.ipp_port, context,
                         max_connections=limits.max_connections,
-                        first_byte_timeout=limits.first_byte_timeout)
+                        first_byte_timeout=limits.first_byte_timeout, fast_path=fast)
     await listener.start()
     return runner, listener

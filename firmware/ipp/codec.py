@@ -117,6 +117,14 @@ class AttributeGroup(AttributeMap):
         self.tag = tag
         super().__init__(attributes)
 
+    @classmethod
+    def of(cls, tag: DelimiterTag | int, members: dict[str, Attribute]) -> AttributeGroup:
+        """A group holding a copy of ``members`` (name -> attribute, so unique already):
+        one dict copy, for answers built from cached selections."""
+        group = cls(tag)
+        group._members = dict(members)
+        return group
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AttributeGroup):
             return NotImplemented

@@ -196,7 +196,7 @@ class PrinterAttributes:
         self._static_key: tuple[float, str] | None = None
         self._live: list[Attribute] = []
         self._live_key: tuple[int, str] | None = None
-        self._selections: dict[frozenset[str], list[Attribute]] = {}
+        self._selections: dict[frozenset[str], dict[str, Attribute]] = {}
         self._selections_key: tuple[object, object] | None = None
 
     # -- helpers
@@ -407,10 +407,11 @@ class PrinterAttributes:
         wanted = requested_filter(list(names))
         chosen = self._selections.get(names)
         if chosen is None:
-            chosen = [a for a in static if wanted(a.name)] + [a for a in live if wanted(a.name)]
+            chosen = {a.name: a for a in static if wanted(a.name)}
+            chosen.update((a.name, a) for a in live if wanted(a.name))
             if len(self._selections) < MAX_SELECTIONS:  # bounded against odd clients
                 self._selections[names] = chosen
-        return self._with_clock(AttributeGroup(DelimiterTag.PRINTER, chosen), wanted)
+        return self._with_clock(AttributeGroup.of(DelimiterTag.PRINTER, chosen), wanted)
 
     def group(self, host: str, wanted: Callable[[str], bool]) -> AttributeGroup:
         """The printer attributes group holding exactly the attributes ``wanted``."""

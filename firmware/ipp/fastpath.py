@@ -1,0 +1,315 @@
+"""The IPP fast path: plain-HTTP IPP requests answered without aiohttp's machinery.
+
+Printers are polled all day: every client on the LAN sends Get-Printer-Attributes,
+Get-Jobs and Get-Job-Attributes every few seconds, each a small POST whose whole
+answer the responder builds from cached, pre-encoded attributes.  For those requests
+aiohttp's per-request cost (request and response objects, middlewares, routing, its
+stream reader) is most of the work.  This protocol serves such a request directly: a
+complete HTTP/1.1 head (:mod:`firmware.http1`), a ``Content-Length`` body holding the
+whole IPP message and nothing after it, no authentication, compression, chunking or
+``Expect``.  The reply goes out in one write; keep-alive and pipelining are honoured.
+
+Anything else — a document, a web page, a login, a malformed request — makes the
+connection aiohttp's, from that request on, with every byte still unread handed over:
+the fast path never answers what it is not sure of, so both paths reply alike.
+TLS connections go to aiohttp directly (:mod:`firmware.listener`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any
+
+from aiohttp import web
+from aiohttp.http import SERVER_SOFTWARE
+
+from firmware.http1 import (
+    MAX_HEAD,
+    DateCache,
+    RequestHead,
+    head_complete,
+    parse_head,
+    response_head,
+)
+from firmware.ipp.codec import IppParseError, Message, MessageParser, encode
+from firmware.ipp.responder import AuthenticationRequired, RequestContext, Responder
+from firmware.ipp.tags import Status
+from firmware.security import RateLimiter
+
+log = logging.getLogger(__name__)
+
+#: The IPP resources (as routed in :mod:`firmware.ipp.http`); escapes go to aiohttp.
+IPP_PATH = re.compile(r"/ipp/print(?:/[A-Za-z0-9_.~-]+){0,2}")
+#: Largest request body answered here (requests carry a few hundred octets).
+MAX_BODY = 64 * 1024
+#: Stop reading from a client that pipelines this much ahead of our answers.
+MAX_BUFFER = 4 * (MAX_HEAD + MAX_BODY)
+#: Fields whose presence means "not a plain request": aiohttp handles them.
+NOT_PLAIN = ("transfer-encoding", "expect", "authorization", "content-encoding", "upgrade")
+
+
+def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run ``coro`` now, up to its first real wait (what Python 3.12's eager tasks do):
+    most answers never wait, and a task per request costs a turn of the event loop.
+    A task finishes what does wait; None when the coroutine is already done."""
+    try:
+        yielded = coro.send(None)
+    except StopIteration:
+        return None
+    return asyncio.get_running_loop().create_task(_resume(coro, yielded))
+
+
+async def _resume(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
+    """Drive ``coro`` on from the future it yielded, inside a task: the task waits on
+    that same future, then each result, exception or cancellation goes on to ``coro``."""
+    while True:
+        try:
+            await _Yield(yielded)
+        except BaseException as exc:  # cancellation included: it is coro's to handle
+            step = coro.throw
+            arg: Any = exc
+        else:
+            step = coro.send
+            arg = None
+        try:
+            yielded = step(arg)
+        except StopIteration:
+            return
+
+
+class _Yield:
+    """Hands a yielded future (or None, a bare yield) on to the driving task."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, None, None]:
+        yield self.value
+
+
+class FastPath:
+    """What the fast connections share; called, it makes one (a protocol factory)."""
+
+    def __init__(self, responder: Responder, rate: RateLimiter, server: web.Server, *,
+                 head_timeout: float, body_timeout: float, keepalive_timeout: float) -> None:
+        self.responder = responder
+        self.rate = rate
+        self.server = server  # aiohttp's protocol factory, for hand-overs
+        self.head_timeout = head_timeout
+        self.body_timeout = body_timeout
+        self.keepalive_timeout = keepalive_timeout
+        self.connections: set[FastConnection] = set()
+        self.dates = DateCache()
+
+    def __call__(self) -> FastConnection:
+        return FastConnection(self)
+
+    def close_all(self) -> None:
+        for connection in list(self.connections):
+            connection.close()
+
+
+def plain(head: RequestHead) -> bool:
+    """Is this a request the fast path may answer (once its body is read)?"""
+    if head.method != "POST" or not IPP_PATH.fullmatch(head.target):
+        return False
+    if head.content_type != "application/ipp" or "host" not in head.fields:
+        return False
+    length = head.content_length
+    if length is None or length > MAX_BODY:
+        return False
+    return not any(name in head.fields for name in NOT_PLAIN)
+
+
+class FastConnection(asyncio.Protocol):
+    """One plain-HTTP connection, answered here until a request needs aiohttp."""
+
+    def __init__(self, shared: FastPath) -> None:
+        self.shared = shared
+        self.transport: asyncio.Transport | None = None
+        self.peer = ""
+        self.local = ""
+        self.buffer = bytearray()
+        self.task: asyncio.Task[None] | None = None  # the request being answered
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_kind = ""  # "head", "body" or "idle": what the timer waits for
+        self.eof = False
+        self.write_paused = False
+        self.read_paused = False
+        self.done = False  # closed or handed over
+
+    # -- asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.shared.connections.add(self)
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]) if peer else ""
+        sock = transport.get_extra_info("sockname")
+        self.local = f"{sock[0]}:{sock[1]}" if sock else ""
+        self._arm("head", self.shared.head_timeout, self.close)  # its first byte is here
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.done = True
+        self.shared.connections.discard(self)
+        self._disarm()
+        if self.task is not None:
+            self.task.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) > MAX_BUFFER and not self.read_paused and self.transport:
+            self.transport.pause_reading()
+            self.read_paused = True
+        self._advance()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._advance()
+        return True  # we close once the requests before the half-close are answered
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._advance()
+
+    # -- the request loop
+    def _advance(self) -> None:
+        """Answer the next request in the buffer, wait for more, or hand over."""
+        if self.done or self.task is not None or self.write_paused:
+            return
+        if self.read_paused and len(self.buffer) <= MAX_BUFFER and self.transport:
+            self.transport.resume_reading()
+            self.read_paused = False
+        size = head_complete(self.buffer)
+        if not size:
+            if len(self.buffer) > MAX_HEAD:
+                self._hand_over()
+            elif self.eof:
+                self.close()
+            elif self.buffer:  # a head has begun: it must be complete in time
+                self._arm("head", self.shared.head_timeout, self.close)
+            else:
+                self._arm("idle", self.shared.keepalive_timeout, self.close)
+            return
+        head = parse_head(bytes(self.buffer[:size]))
+        if head is None or not plain(head):
+            self._hand_over()
+            return
+        end = size + (head.content_length or 0)
+        if len(self.buffer) < end:
+            if self.eof:
+                self.close()
+            else:
+                self._arm("body", self.shared.body_timeout, self._body_stalled)
+            return
+        parser = MessageParser(max_size=MAX_BODY)
+        try:
+            message = parser.feed(bytes(self.buffer[size:end]))
+        except IppParseError:
+            message = None
+        if message is None or parser.remainder:
+            self._hand_over()  # malformed, or document data: aiohttp's to answer
+            return
+        del self.buffer[:end]
+        self._disarm()
+        self.task = start_eagerly(self._answer(head, message))
+
+    async def _answer(self, head: RequestHead, message: Message) -> None:
+        keep = head.keep_alive
+        if not self.shared.rate.allow(self.peer):
+            reply = Responder.error_response(message.request_id, Status.SERVER_ERROR_BUSY,
+                                             "too many requests from this client; try again")
+            self._send(200, "OK", encode(reply), keep=False)
+            return
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("IPP %s 0x%04x from %s (fast path)", head.target, message.code,
+                      self.peer)
+        ctx = RequestContext(host=head.fields["host"] or self.local, path=head.target,
+                             peer=self.peer, secure=False)
+        try:
+            reply = await self.shared.responder.handle(message, None, ctx)
+        except AuthenticationRequired:
+            # As the aiohttp path: a login is asked for over TLS only (RFC 2817 §4.2).
+            self._send(426, "Upgrade Required", b"log in over ipps:// (TLS)\n", keep=False,
+                       content_type="text/plain; charset=utf-8",
+                       extra=[("Upgrade", "TLS/1.2, HTTP/1.1")])
+            return
+        except Exception:
+            log.exception("IPP fast path: request from %s failed", self.peer)
+            self._send(500, "Internal Server Error", b"internal error\n", keep=False,
+                       content_type="text/plain; charset=utf-8")
+            return
+        self._send(200, "OK", encode(reply), keep=keep)
+
+    def _send(self, status: int, reason: str, body: bytes, *, keep: bool,
+              content_type: str = "application/ipp",
+              extra: list[tuple[str, str]] | None = None) -> None:
+        self.task = None
+        if self.done or self.transport is None:
+            return
+        fields = [("Content-Type", content_type), ("Content-Length", str(len(body))),
+                  ("Date", self.shared.dates.now()), ("Server", SERVER_SOFTWARE),
+                  *(extra or [])]
+        if not keep:
+            fields.append(("Connection", "close"))
+        self.transport.write(response_head(status, reason, fields) + body)
+        if keep:
+            self._advance()
+        else:
+            self.close()
+
+    def _body_stalled(self) -> None:
+        if self.task is None and not self.done:
+            self._send(408, "Request Timeout", b"request body stalled\n", keep=False,
+                       content_type="text/plain; charset=utf-8")
+
+    # -- endings
+    def _hand_over(self) -> None:
+        """From now on aiohttp serves this connection, starting with the unread bytes."""
+        transport = self.transport
+        assert transport is not None and self.task is None
+        self.done = True
+        self._disarm()
+        self.shared.connections.discard(self)
+        if self.read_paused:
+            transport.resume_reading()
+        handler = self.shared.server()
+        transport.set_protocol(handler)
+        handler.connection_made(transport)
+        if self.buffer:
+            handler.data_received(bytes(self.buffer))
+            self.buffer.clear()
+        if self.eof:
+            handler.eof_received()
+
+    def close(self) -> None:
+        self._disarm()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    # -- timers
+    def _arm(self, kind: str, seconds: float, action: Callable[[], None]) -> None:
+        """Start the deadline for ``kind``, unless it is already running (a head that
+        trickles in does not push its own deadline back)."""
+        if self.timer is not None and self.timer_kind == kind:
+            return
+        self._disarm()
+        self.timer = asyncio.get_running_loop().call_later(seconds, action)
+        self.timer_kind = kind
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+            self.timer_kind = ""
+
+
+__all__ = ["FastPath", "plain"]

@@ -1,0 +1,227 @@
+"""The IPP fast path over real sockets: what it answers, what it hands to aiohttp, and
+the limits it keeps (firmware.ipp.fastpath)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+from firmware.ipp import Operation, Status, decode, encode
+from tests.daemon import Daemon, document, wait_for
+from tests.ipp.client import request
+
+FAST_LIMITS = "[security]\nfirst_byte_timeout = 1\nbody_timeout = 1\nmax_connections = 4\n"
+
+
+def http_post(body: bytes, *fields: str, path: str = "/ipp/print") -> bytes:
+    head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/ipp",
+            *fields]
+    if not any(f.lower().startswith("transfer-encoding") for f in fields):
+        head.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def chunked(body: bytes) -> bytes:
+    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+
+def read_responses(sock: socket.socket, count: int, timeout: float = 10) -> list[
+        tuple[int, dict[str, str], bytes]]:
+    """``count`` HTTP responses (status, fields, body) read off ``sock``."""
+    sock.settimeout(timeout)
+    data = b""
+    out = []
+    while len(out) < count:
+        end = data.find(b"\r\n\r\n")
+        if end >= 0:
+            lines = data[:end].decode("latin-1").split("\r\n")
+            fields = {k.strip().lower(): v.strip() for k, _, v in
+                      (line.partition(":") for line in lines[1:])}
+            length = int(fields.get("content-length", "0"))
+            if len(data) >= end + 4 + length:
+                out.append((int(lines[0].split()[1]), fields, data[end + 4:end + 4 + length]))
+                data = data[end + 4 + length:]
+                continue
+        more = sock.recv(65536)
+        if not more:
+            raise AssertionError(f"connection closed after {len(out)} responses")
+        data += more
+    return out
+
+
+def gpa(daemon: Daemon, request_id: int, *names: str) -> bytes:
+    return encode(request(Operation.GET_PRINTER_ATTRIBUTES, daemon.uri, request_id=request_id,
+                          requested_attributes=list(names) or ["all"]))
+
+
+def test_pipelined_requests_answered_in_order(daemon: Daemon) -> None:
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port)) as sock:
+        sock.sendall(b"".join(http_post(gpa(daemon, i, "printer-state")) for i in range(1, 9)))
+        replies = read_responses(sock, 8)
+    ids = [decode(body)[0].request_id for _, _, body in replies]
+    assert ids == list(range(1, 9))
+    assert all(status == 200 for status, _, _ in replies)
+    assert all(f["content-type"] == "application/ipp" and "date" in f for _, f, _ in replies)
+
+
+def test_both_paths_answer_alike(daemon: Daemon) -> None:
+    """The same Get-Printer-Attributes, once fast and once chunked (aiohttp's)."""
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port)) as sock:
+        sock.sendall(http_post(gpa(daemon, 1)))
+        sock.sendall(http_post(chunked(gpa(daemon, 2)), "Transfer-Encoding: chunked"))
+        (_, _, fast), (_, _, slow) = read_responses(sock, 2)
+    fast_msg, slow_msg = decode(fast)[0], decode(slow)[0]
+    assert fast_msg.code == slow_msg.code == Status.SUCCESSFUL_OK
+    by_name = [{a.name: a.values for g in m.groups for a in g.attributes}
+               for m in (fast_msg, slow_msg)]
+    for values in by_name:
+        values.pop("printer-up-time")  # the clock may tick between the two
+    assert by_name[0] == by_name[1]
+    assert len(by_name[0]) > 80
+
+
+def test_connection_moves_to_aiohttp_and_keeps_working(daemon: Daemon) -> None:
+    """Fast answers, then a web page and a Print-Job with a document (both aiohttp's)
+    on the same connection, then IPP again."""
+    data = document(30_000, seed=91)
+    job = encode(request(Operation.PRINT_JOB, daemon.uri, request_id=3,
+                         document_format="application/octet-stream")) + data
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port)) as sock:
+        sock.sendall(http_post(gpa(daemon, 1, "printer-state")))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        sock.sendall(http_post(job))
+        sock.sendall(http_post(gpa(daemon, 4, "queued-job-count")))
+        replies = read_responses(sock, 4)
+    assert [r[0] for r in replies] == [200, 200, 200, 200]
+    assert replies[1][1]["content-type"].startswith("text/html")
+    printed = decode(replies[2][2])[0]
+    assert printed.code == Status.SUCCESSFUL_OK and printed.request_id == 3
+    job_id = int(printed.find("job-id").values[0])
+    daemon.wait_job(job_id)
+    assert daemon.output(job_id) == data
+    assert decode(replies[3][2])[0].request_id == 4
+
+
+def test_connection_close_and_half_close(daemon: Daemon) -> None:
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port)) as sock:
+        sock.sendall(http_post(gpa(daemon, 1, "printer-state"), "Connection: close"))
+        (status, fields, _), = read_responses(sock, 1)
+        assert status == 200 and fields["connection"] == "close"
+        assert sock.recv(1) == b""
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port)) as sock:
+        sock.sendall(http_post(gpa(daemon, 2, "printer-state")) * 2)
+        sock.shutdown(socket.SHUT_WR)
+        assert len(read_responses(sock, 2)) == 2
+        assert sock.recv(1) == b""
+
+
+def test_slow_heads_and_bodies_are_cut_off(make_daemon: type[Daemon]) -> None:
+    daemon = make_daemon(extra_config=FAST_LIMITS).start()
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as sock:
+        sock.sendall(b"POST /ipp/print HTTP/1.1\r\nHost: x\r\n")  # and never the end
+        began = time.monotonic()
+        assert sock.recv(1) == b""
+        assert time.monotonic() - began < 5
+    body = gpa(daemon, 1)
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as sock:
+        sock.sendall(http_post(body)[:-10])  # the body stops 10 octets short
+        (status, _, text), = read_responses(sock, 1)
+        assert status == 408 and b"stalled" in text
+    # The daemon still answers.
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as sock:
+        sock.sendall(http_post(body))
+        assert read_responses(sock, 1)[0][0] == 200
+
+
+def test_fast_connections_count_against_the_limit(make_daemon: type[Daemon]) -> None:
+    daemon = make_daemon(extra_config=FAST_LIMITS.replace("first_byte_timeout = 1",
+                                                          "first_byte_timeout = 30")).start()
+    socks = []
+    try:
+        for i in range(4):
+            sock = socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10)
+            sock.sendall(http_post(gpa(daemon, i + 1, "printer-state")))
+            read_responses(sock, 1)  # served, and kept alive by the fast path
+            socks.append(sock)
+        extra = socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10)
+        extra.sendall(http_post(gpa(daemon, 9, "printer-state")))
+        assert closed_unanswered(extra)  # over max_connections: refused
+        extra.close()
+    finally:
+        for sock in socks:
+            sock.close()
+    wait_for(lambda: _answers(daemon), 10, "a free connection slot")
+
+
+def closed_unanswered(sock: socket.socket) -> bool:
+    """Closed without a reply (a reset, since our request was never read, or a FIN)."""
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def _answers(daemon: Daemon) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=5) as sock:
+            sock.sendall(http_post(gpa(daemon, 1, "printer-state")))
+            return read_responses(sock, 1)[0][0] == 200
+    except (OSError, AssertionError):
+        return False
+
+
+def test_bad_ipp_gets_aiohttp_answer(daemon: Daemon, tmp_path: Path) -> None:
+    """A malformed message is not the fast path's to answer: the full path says why."""
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as sock:
+        sock.sendall(http_post(b"\x02\x00\x00\x0b\x00\x00\x00\x07\x01\x47\xff\xff"))
+        (status, _, body), = read_responses(sock, 1)
+    assert status in (200, 400)
+    if status == 200:
+        assert decode(body)[0].code == Status.CLIENT_ERROR_BAD_REQUEST
+
+
+def test_start_eagerly_runs_now_and_finishes_in_a_task() -> None:
+    """The eager start: done at once when nothing waits; otherwise a task carries on with
+    results, exceptions and cancellation reaching the coroutine as under a plain task."""
+    import asyncio
+
+    from firmware.ipp.fastpath import start_eagerly
+
+    log: list[object] = []
+
+    async def quick() -> None:
+        log.append("quick")
+
+    async def waits(fut: asyncio.Future[int], bad: asyncio.Future[int]) -> None:
+        await asyncio.sleep(0)  # a bare yield
+        log.append(await fut)
+        try:
+            await bad
+        except ValueError as exc:
+            log.append(str(exc))
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            log.append("cancelled")
+            raise
+
+    async def main() -> None:
+        assert start_eagerly(quick()) is None and log == ["quick"]
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[int] = loop.create_future()
+        bad: asyncio.Future[int] = loop.create_future()
+        task = start_eagerly(waits(fut, bad))
+        assert task is not None
+        loop.call_later(0.01, fut.set_result, 7)
+        loop.call_later(0.02, bad.set_exception, ValueError("boom"))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        assert task.cancelled()
+
+    asyncio.run(main())
+    assert log == ["quick", 7, "boom", "cancelled"]
