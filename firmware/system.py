@@ -320,6 +320,9 @@ class System:
         """
         number = len(job.documents) + 1
         self.check_space()
+        worker = self.workers.get(job.printer)
+        if worker is not None:
+            worker.prepare(format)
         if max_size is None and self.limits.max_job_size:
             max_size = self.limits.max_job_size
         writer = self.spool.open_document(job, number)

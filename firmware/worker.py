@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from firmware.events import EventKind
 from firmware.job import Job, JobState
 from firmware.pipeline import DocumentError, DocumentSource, Pipeline
+from firmware.pipeline.drivers.passthrough import RAW
 from firmware.spool import RESTARTED_REASON
 from hal.port import Port, PortCondition, PortError, PortStatus
 
@@ -54,15 +55,26 @@ class PrintWorker:
         self._port_open = False
         self._poll_now = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._warmed = False
 
     async def port_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.port_thread, lambda: fn(*args, **kwargs))
 
     # -- lifecycle
+    def prepare(self, document_format: str) -> None:
+        """A document is arriving.  If it will need converting, load the converter's
+        libraries now, while it uploads: not at boot (a printer that is only sent its
+        own language never loads numpy, Pillow or PDFium) and not after the upload (the
+        first page would wait for them)."""
+        if self._warmed or self.pipeline is None:
+            return
+        if document_format in self.pipeline.native or document_format == RAW:
+            return  # sent as it is (raw data is auto-typed, and loads them if it must)
+        self._warmed = True
+        self.convert_thread.submit(self.pipeline.warm_up)
+
     def start(self) -> None:
-        if self.pipeline is not None:
-            self.convert_thread.submit(self.pipeline.warm_up)
         self._tasks = [
             asyncio.create_task(self._run(), name=f"worker-{self.printer.name}"),
             asyncio.create_task(self._monitor(), name=f"monitor-{self.printer.name}"),

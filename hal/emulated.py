@@ -28,11 +28,14 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from hal.emulator import DEFAULT_LANGUAGE, DEVICE_IDS, LANGUAGES, Interpreter, interpreter_for
+from hal.emulator import DEFAULT_LANGUAGE, DEVICE_IDS, LANGUAGES, interpreter_for
 from hal.port import Port, PortCondition, PortError, PortStatus
 from hal.registry import register
+
+if TYPE_CHECKING:
+    from hal.emulator.base import Interpreter
 
 #: Faults that ``printbridge emulate`` can inject, by their command-line names.
 FAULTS: dict[str, PortCondition] = {

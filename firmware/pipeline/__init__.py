@@ -3,10 +3,12 @@
 ``Pipeline(driver).convert(documents, job_attributes)`` is an iterator of printer bytes
 for one job.  It reads each document a page and a band at a time (PWG raster, Apple
 raster, JPEG, PDF: :mod:`firmware.pipeline.readers`), converts the band's colours and
-halftones it for the driver (:mod:`firmware.pipeline.halftone`), and calls the driver's
+halftones it for the driver (:mod:`firmware.pipeline.bands`), and calls the driver's
 PAPPL-shaped callbacks (:mod:`firmware.pipeline.drivers`).  Formats the printer reads
 natively pass through unchanged.  Memory is bounded by a band and an output chunk, never
 by the document; the iterator is synchronous and meant to run on a worker thread.
+numpy, Pillow and PDFium are imported when a job first needs them, not with this
+package: a daemon that only passes documents through never loads them.
 """
 
 from __future__ import annotations
@@ -17,14 +19,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from firmware.capabilities import Capabilities
-from firmware.pipeline import halftone
-from firmware.pipeline.drivers import Driver, Output, RasterMode, passthrough_formats
+from firmware.pipeline.drivers import Driver, Output, passthrough_formats
 from firmware.pipeline.drivers.passthrough import RAW, stream_file
 from firmware.pipeline.options import JobOptions
-from firmware.pipeline.page import U8, DevicePage, JobSetup, PageSetup, Space
+from firmware.pipeline.page import DevicePage, JobSetup, PageSetup
 from firmware.pipeline.readers import DocumentError, RenderContext, reader_for
 from firmware.pipeline.readers import formats as reader_formats
 
@@ -39,51 +38,6 @@ SNIFF = 1024
 class DocumentSource:
     path: Path
     format: str = RAW
-
-
-def as_gray(band: U8, space: Space) -> U8:
-    if space is Space.GRAY:
-        return band
-    if space is Space.BITS:
-        return (np.uint8(1) - np.unpackbits(band, axis=1)) * np.uint8(255)
-    if space is Space.RGB:
-        return halftone.rgb_to_gray(band)
-    return halftone.rgb_to_gray(halftone.cmyk_to_rgb(band))
-
-
-def as_rgb(band: U8, space: Space) -> U8:
-    if space is Space.RGB:
-        return band
-    if space is Space.CMYK:
-        return halftone.cmyk_to_rgb(band)
-    return halftone.gray_to_rgb(as_gray(band, space))
-
-
-def to_driver(band: U8, space: Space, mode: RasterMode, y0: int,
-              screen: str = halftone.BLUE_NOISE) -> U8:
-    """One band in the driver's raster mode; ``y0`` is the band's first row on the
-    sheet (the halftone is anchored to the sheet, so bands join seamlessly)."""
-    if mode is RasterMode.GRAY8:
-        return as_gray(band, space)
-    if mode is RasterMode.RGB8:
-        return as_rgb(band, space)
-    if mode is RasterMode.K1:
-        if space is Space.BITS:
-            return band[None]  # already one-bit, packed
-        return halftone.dither_gray(as_gray(band, space), y0, screen=screen)[None]
-    # KCMY1
-    rows = band.shape[0]
-    width = band.shape[1] * 8 if space is Space.BITS else band.shape[1]
-    empty = np.zeros((rows, (width + 7) // 8), dtype=np.uint8)
-    if space is Space.BITS:
-        return np.stack([band, empty, empty, empty])
-    if space is Space.GRAY:
-        return np.stack([halftone.dither_ink(np.invert(band), y0, 0), empty, empty, empty])
-    if space is Space.RGB:
-        k, c, m, y = halftone.rgb_to_kcmy(band)
-    else:
-        k, c, m, y = band[..., 3], band[..., 0], band[..., 1], band[..., 2]
-    return halftone.dither_kcmy(k, c, m, y, y0)
 
 
 class Conversion:
@@ -159,6 +113,8 @@ class Conversion:
                 yield from stream_file(doc.path, CHUNK)
                 side = 0
                 continue
+            from firmware.pipeline.bands import to_driver  # numpy: only once it is needed
+
             for page in reader().pages(doc.path, ctx):
                 if not started:
                     driver.start_job(JobSetup(name=opts.name, sides=sides, color=color,
@@ -218,6 +174,8 @@ class Pipeline:
         halftone tile and load the readers' libraries."""
         if self.driver.raster_mode(False) is None:
             return
+        from firmware.pipeline import halftone
+
         halftone.thresholds(0)
         for fmt in self.capabilities.formats:
             reader = reader_for(fmt)
@@ -232,4 +190,4 @@ class Pipeline:
                 log.debug("warm-up: %s not installed", module)
 
 
-__all__ = ["CHUNK", "Conversion", "DocumentError", "DocumentSource", "Pipeline", "to_driver"]
+__all__ = ["CHUNK", "Conversion", "DocumentError", "DocumentSource", "Pipeline"]

@@ -16,11 +16,15 @@ import abc
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
-U8 = NDArray[np.uint8]
+#: A band of pixels.  numpy itself is imported by what converts, not by what merely
+#: describes pages and drivers: a daemon that passes documents through never loads it.
+U8: TypeAlias = "NDArray[np.uint8]"
 
 #: Bytes of source pixels a band aims at; bands are never taller than this allows.
 BAND_BYTES = 2 * 1024 * 1024
@@ -50,6 +54,8 @@ class Space(enum.Enum):
 
 def blank(space: Space, rows: int, width: int) -> U8:
     """A white band of ``space`` (``width`` in pixels)."""
+    import numpy as np
+
     if space is Space.BITS:
         return np.zeros((rows, (width + 7) // 8), dtype=np.uint8)
     shape: tuple[int, ...] = (rows, width) if space.channels == 1 else (

@@ -6,7 +6,6 @@ import io
 from functools import cache
 
 from aiohttp import web
-from PIL import Image, ImageDraw
 
 SIZES = (48, 128, 512)
 
@@ -14,6 +13,8 @@ SIZES = (48, 128, 512)
 @cache
 def icon_png(size: int) -> bytes:
     """A printer pictogram: body, paper in, paper out, status light."""
+    from PIL import Image, ImageDraw  # on the first request: Pillow is not idle weight
+
     image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     s = size / 48

@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
-from PIL import Image, ImageDraw
 
 from firmware.logbuffer import BUFFER
 from firmware.printer import Printer
@@ -295,6 +294,8 @@ def test_page(printer: Printer) -> tuple[bytes, str]:
         f"Pages printed: {printer.counters.impressions}", f"Time: {clock(time.time())}",
     ]
     if "image/jpeg" in printer.capabilities.formats:
+        from PIL import Image, ImageDraw  # here: Pillow is not idle weight
+
         image = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
         draw = ImageDraw.Draw(image)
         for i, line in enumerate(lines):

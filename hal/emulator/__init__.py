@@ -11,26 +11,24 @@ language (keeping them as received), and counts raster formats that no printer r
 
 from __future__ import annotations
 
-import functools
+import importlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from hal.emulator.base import Canvas, Interpreter, PaperOut
-from hal.emulator.document import OpaqueInterpreter, PdfInterpreter, PostScriptInterpreter
-from hal.emulator.escp2 import EscP2Interpreter
-from hal.emulator.escpos import EscPosInterpreter
-from hal.emulator.pcl import PclInterpreter
+if TYPE_CHECKING:
+    from hal.emulator.base import Interpreter
 
 DEFAULT_LANGUAGE = "pcl5"
 
-Factory = Callable[[Path, Callable[[bool], bool], dict[str, str]], Interpreter]
-
-LANGUAGES: dict[str, Factory] = {
-    "pcl5": PclInterpreter,
-    "pcl3": functools.partial(PclInterpreter, color=True),
-    "escp2": EscP2Interpreter,
-    "escpos": EscPosInterpreter,
-    "postscript": PostScriptInterpreter,
+#: language -> (module, class, keyword arguments).  The interpreters (numpy and all) are
+#: imported when the emulated printer first receives a job, not when it is configured.
+LANGUAGES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "pcl5": ("hal.emulator.pcl", "PclInterpreter", {}),
+    "pcl3": ("hal.emulator.pcl", "PclInterpreter", {"color": True}),
+    "escp2": ("hal.emulator.escp2", "EscP2Interpreter", {}),
+    "escpos": ("hal.emulator.escpos", "EscPosInterpreter", {}),
+    "postscript": ("hal.emulator.document", "PostScriptInterpreter", {}),
 }
 
 #: IEEE 1284 device IDs (MFG, MDL, CMD) of the emulated printers.
@@ -54,18 +52,21 @@ def interpreter_for(language: str, head: bytes, job_dir: Path,
                     eject_ok: Callable[[bool], bool], options: dict[str, str]) -> Interpreter:
     """The interpreter for a job that starts with ``head``."""
     start = head.lstrip(b"\x04\r\n\t ")
+    entry: tuple[str, str, dict[str, Any]] | None
     if start.startswith(b"%PDF"):
-        return PdfInterpreter(job_dir, eject_ok, options)
-    if start.startswith(b"%!"):
-        return PostScriptInterpreter(job_dir, eject_ok, options)
-    if start.startswith(OPAQUE_MAGIC):
-        return OpaqueInterpreter(job_dir, eject_ok, options)
-    factory = LANGUAGES.get(language)
-    if factory is None:
+        entry = ("hal.emulator.document", "PdfInterpreter", {})
+    elif start.startswith(b"%!"):
+        entry = ("hal.emulator.document", "PostScriptInterpreter", {})
+    elif start.startswith(OPAQUE_MAGIC):
+        entry = ("hal.emulator.document", "OpaqueInterpreter", {})
+    else:
+        entry = LANGUAGES.get(language)
+    if entry is None:
         raise ValueError(f"unknown emulator language {language!r}; "
                          f"known: {', '.join(sorted(LANGUAGES))}")
-    return factory(job_dir, eject_ok, options)
+    module, name, kwargs = entry
+    factory: Callable[..., Interpreter] = getattr(importlib.import_module(module), name)
+    return factory(job_dir, eject_ok, options, **kwargs)
 
 
-__all__ = ["DEFAULT_LANGUAGE", "DEVICE_IDS", "LANGUAGES", "Canvas", "Interpreter",
-           "PaperOut", "interpreter_for"]
+__all__ = ["DEFAULT_LANGUAGE", "DEVICE_IDS", "LANGUAGES", "interpreter_for"]

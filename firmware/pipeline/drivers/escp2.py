@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import struct
 
-import numpy as np
-
 from firmware.capabilities import Capabilities
-from firmware.pipeline.compression import packbits_rows
 from firmware.pipeline.drivers.base import Driver, Output, RasterMode
 from firmware.pipeline.page import U8, JobSetup, PageSetup
 
@@ -86,6 +83,10 @@ class EscP2Driver(Driver):
         self._color = -1
 
     def write_lines(self, y: int, lines: U8) -> None:
+        import numpy as np  # here, not at the top: see firmware.pipeline.page
+
+        from firmware.pipeline.compression import packbits_rows
+
         planes, rows, width = lines.shape
         dots = self.unit
         nonzero = lines != 0

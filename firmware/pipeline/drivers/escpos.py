@@ -10,8 +10,6 @@ ends with a cut.  Options: ``roll_width`` 58 or 80 (mm; printable 48 or 72 mm).
 
 from __future__ import annotations
 
-import numpy as np
-
 from firmware.capabilities import Capabilities
 from firmware.pipeline.drivers.base import Driver, Output, RasterMode
 from firmware.pipeline.page import U8, JobSetup, PageSetup
@@ -84,6 +82,8 @@ class EscPosDriver(Driver):
         return b"".join(parts)
 
     def write_lines(self, y: int, lines: U8) -> None:
+        import numpy as np  # here, not at the top: see firmware.pipeline.page
+
         plane = lines[0]
         width = plane.shape[1]
         inked = plane.any(axis=1)

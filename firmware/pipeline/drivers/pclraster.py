@@ -11,9 +11,6 @@ drivers set units equal to the raster resolution.
 
 from __future__ import annotations
 
-import numpy as np
-
-from firmware.pipeline.compression import delta_rows, packbits_rows
 from firmware.pipeline.drivers.base import Output
 from firmware.pipeline.page import U8
 
@@ -61,11 +58,17 @@ class PclRasterWriter:
         self.planes = planes
         self.width_bytes = width_bytes
         self.mode = 0  # ESC E and ESC*rC leave method 0
+        import numpy as np  # here, not at the top: see firmware.pipeline.page
+
         self.seeds = np.zeros((planes, width_bytes), dtype=np.uint8)
         self.skip = 0
 
     def write(self, lines: U8) -> None:
         """``lines``: ``(planes, rows, width_bytes)`` packed ink bits."""
+        import numpy as np
+
+        from firmware.pipeline.compression import delta_rows, packbits_rows
+
         planes, rows, _ = lines.shape
         blank = ~lines.any(axis=(0, 2))
         enc2 = [packbits_rows(lines[p], trim=True) for p in range(planes)]

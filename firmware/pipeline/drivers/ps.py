@@ -11,10 +11,7 @@ TN 5001): ``%%Page:`` comments let spoolers and the emulated printer count pages
 
 from __future__ import annotations
 
-import numpy as np
-
 from firmware.capabilities import Capabilities
-from firmware.pipeline.compression import packbits_rows
 from firmware.pipeline.drivers.base import Driver, Output, RasterMode, truthy
 from firmware.pipeline.page import U8, JobSetup, PageSetup
 
@@ -24,6 +21,8 @@ A85_LINE = 75
 def a85_encode(data: bytes, final: bool = False) -> tuple[bytes, bytes]:
     """ASCII85 (PLRM §3.13.3) of whole 4-byte groups, vectorised; returns the text and
     the 0..3 bytes left over (encoded as a short group when ``final``)."""
+    import numpy as np  # here, not at the top: see firmware.pipeline.page
+
     whole = len(data) // 4 * 4
     rest = data[whole:]
     words = np.frombuffer(data[:whole], dtype=">u4").astype(np.uint64)
@@ -45,6 +44,8 @@ def a85_encode(data: bytes, final: bool = False) -> tuple[bytes, bytes]:
 
 def wrap(text: bytes, width: int = A85_LINE) -> bytes:
     """Break ``text`` into lines of ``width`` characters (vectorised)."""
+    import numpy as np
+
     if not text:
         return b""
     n = len(text)
@@ -132,6 +133,10 @@ class PsDriver(Driver):
         self.out.write(wrap(text))
 
     def write_lines(self, y: int, lines: U8) -> None:
+        import numpy as np
+
+        from firmware.pipeline.compression import packbits_rows
+
         assert self.page is not None
         rows = lines.shape[0]
         if y > self._rows:
@@ -142,6 +147,10 @@ class PsDriver(Driver):
         self._rows = y + rows
 
     def _write_white(self, rows: int, shape: tuple[int, ...]) -> None:
+        import numpy as np
+
+        from firmware.pipeline.compression import packbits_rows
+
         width = int(np.prod(shape))
         white = np.full((min(rows, 64), width), 255, dtype=np.uint8)
         data, _ = packbits_rows(white, trim=False)

@@ -11,7 +11,10 @@ from typing import ClassVar
 from firmware.capabilities import Capabilities
 from firmware.pipeline.layout import device_page
 from firmware.pipeline.options import JobOptions
-from firmware.pipeline.page import DevicePage, Page
+from firmware.pipeline.page import DevicePage, Page, Space
+
+#: Largest page the readers accept (pixels per side), against hostile headers.
+MAX_SIDE = 64000
 
 
 class DocumentError(ValueError):
@@ -39,6 +42,24 @@ class RenderContext:
                     document_resolution: int | None = None) -> DevicePage:
         return device_page(self.caps, self.opts, self.device_resolution(document_resolution),
                            content_hmm)
+
+
+@dataclass(slots=True, frozen=True)
+class RasterSpec:
+    """One raster page's geometry and coding, whatever the container."""
+
+    width: int
+    height: int
+    xdpi: int
+    ydpi: int
+    bits: int
+    channels: int
+    space: Space
+    invert: bool
+    bytes_per_line: int
+    bytes_per_pixel: int
+    white: int
+    size_hmm: tuple[int, int]
 
 
 class Reader(abc.ABC):

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from firmware.pipeline.layout import Placement, place, rotation_for
 from firmware.pipeline.page import U8, DevicePage, Page, Space, blank
 from firmware.pipeline.readers.base import DocumentError, Reader, RenderContext
@@ -47,6 +45,7 @@ class ImagePage(Page):
         self.space = Space.RGB if image.mode == "RGB" else Space.GRAY
 
     def render(self, y0: int, y1: int, x0: int, x1: int) -> U8:
+        import numpy as np
         from PIL import Image
 
         out = blank(self.space, y1 - y0, x1 - x0)

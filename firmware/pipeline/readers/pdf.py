@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from firmware.pipeline.layout import Placement, place, rotation_for
 from firmware.pipeline.page import U8, DevicePage, Page, Space, blank
 from firmware.pipeline.readers.base import DocumentError, Reader, RenderContext
@@ -35,6 +33,7 @@ class PdfPage(Page):
         self.space = Space.RGB if color else Space.GRAY
 
     def render(self, y0: int, y1: int, x0: int, x1: int) -> U8:
+        import numpy as np
         import pypdfium2 as pdfium
         import pypdfium2.raw as c
 

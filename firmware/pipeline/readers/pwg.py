@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
-from firmware.pipeline.compression import run_encode, split_rows
 from firmware.pipeline.page import U8, Page, Space
-from firmware.pipeline.readers.base import DocumentError, Reader, RenderContext
-from firmware.pipeline.readers.raster import MAX_SIDE, RasterSpec, raster_pages
+from firmware.pipeline.readers.base import (
+    MAX_SIDE,
+    DocumentError,
+    RasterSpec,
+    Reader,
+    RenderContext,
+)
 
 SYNC = b"RaS2"
 HEADER_SIZE = 1796
@@ -115,6 +117,8 @@ class PwgReader(Reader):
         return head.startswith(SYNC)
 
     def pages(self, path: Path, ctx: RenderContext) -> Iterator[Page]:
+        from firmware.pipeline.readers.raster import raster_pages  # numpy: when needed
+
         with open(path, "rb") as fh:
             sync = fh.read(4)
             if not sync:
@@ -144,6 +148,10 @@ def _next_pwg_page(fh: BinaryIO, pending: bytes) -> tuple[RasterSpec, bytes] | N
 
 def encode_lines(pixels: U8, bytes_per_pixel: int, white: int) -> bytes:
     """Line groups (repeat byte + packets) for a page of packed rows ``(H, bytes)``."""
+    import numpy as np
+
+    from firmware.pipeline.compression import run_encode, split_rows
+
     height = pixels.shape[0]
     if height == 0:
         return b""
@@ -202,6 +210,8 @@ def write_pwg(path: Path, pages: list[U8], resolution: int, *, raster_type: str 
               page_size_name: str = "", page_size: tuple[int, int] | None = None) -> Path:
     """Write ``pages`` (grey ``(H, W)``, RGB/CMYK ``(H, W, C)``, or for ``black_1`` 0/1
     ink ``(H, W)``) as a PWG raster file."""
+    import numpy as np
+
     spec = {"black_1": (CS_BLACK, 1, 1), "sgray_8": (CS_SGRAY, 8, 1),
             "srgb_8": (CS_SRGB, 8, 3), "srgb_16": (CS_SRGB, 16, 3),
             "cmyk_8": (CS_CMYK, 8, 4), "sgray_16": (CS_SGRAY, 16, 1)}

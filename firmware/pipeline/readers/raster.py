@@ -11,18 +11,15 @@ are packed and the packets count bytes.  The decoder walks packets (Python per p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 
 from firmware.pipeline.layout import Placement, place
 from firmware.pipeline.page import U8, DevicePage, Page, Space, blank
-from firmware.pipeline.readers.base import DocumentError, RenderContext
+from firmware.pipeline.readers.base import DocumentError, RasterSpec, RenderContext
 
 READ_SIZE = 1 << 20
-#: Largest page the readers accept (pixels per side), against hostile headers.
-MAX_SIDE = 64000
 
 
 class LineDecoder:
@@ -254,24 +251,6 @@ def shift_bits(rows: U8, start: int, nbytes: int) -> U8:
         return np.ascontiguousarray(a)
     b = padded[:, q + 1:q + 1 + nbytes]
     return ((a << np.uint8(r)) | (b >> np.uint8(8 - r))).astype(np.uint8)
-
-
-@dataclass(slots=True, frozen=True)
-class RasterSpec:
-    """One raster page's geometry and coding, whatever the container."""
-
-    width: int
-    height: int
-    xdpi: int
-    ydpi: int
-    bits: int
-    channels: int
-    space: Space
-    invert: bool
-    bytes_per_line: int
-    bytes_per_pixel: int
-    white: int
-    size_hmm: tuple[int, int]
 
 
 def raster_pages(fh: BinaryIO, pending: bytes, ctx: RenderContext,

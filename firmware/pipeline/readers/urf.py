@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
 from firmware.pipeline.page import U8, Page, Space
-from firmware.pipeline.readers.base import DocumentError, Reader, RenderContext
+from firmware.pipeline.readers.base import (
+    MAX_SIDE,
+    DocumentError,
+    RasterSpec,
+    Reader,
+    RenderContext,
+)
 from firmware.pipeline.readers.pwg import encode_lines
-from firmware.pipeline.readers.raster import MAX_SIDE, RasterSpec, raster_pages
 
 MAGIC = b"UNIRAST\0"
 PAGE_HEADER = 32
@@ -64,6 +67,8 @@ class UrfReader(Reader):
         return head.startswith(b"UNIRAST")
 
     def pages(self, path: Path, ctx: RenderContext) -> Iterator[Page]:
+        from firmware.pipeline.readers.raster import raster_pages  # numpy: when needed
+
         with open(path, "rb") as fh:
             head = fh.read(12)
             if not head:
@@ -76,6 +81,8 @@ class UrfReader(Reader):
 def write_urf(path: Path, pages: list[U8], resolution: int, *, color: bool = False,
               quality: int = 4) -> Path:
     """Write grey ``(H, W)`` or sRGB ``(H, W, 3)`` pages as Apple raster."""
+    import numpy as np
+
     with open(path, "wb") as fh:
         fh.write(MAGIC + struct.pack(">I", len(pages)))
         for page in pages:
