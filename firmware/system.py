@@ -56,6 +56,8 @@ class System:
         self.start_time = time.time()
         #: Set by the daemon once every listener (IPP, SNMP, 9100, LPD, DNS-SD) is up.
         self.ready = False
+        #: The ``.local`` host name DNS-SD claimed (RFC 6762 §8), once it has; "" without.
+        self.mdns_host = ""
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self.spool = Spool(config.state_dir / "spool")
         self.limits = Limits.from_config(config)
@@ -514,6 +516,7 @@ class System:
             "board": self.config.board,
             "uptime": round(time.time() - self.start_time, 1),
             "ready": self.ready,
+            "mdns_host": self.mdns_host,
             "listen": self.config.listen,
             "ipp_port": self.config.ipp_port,
             "printers": [

@@ -538,6 +538,7 @@ class Advertiser:
             log.warning("dnssd: host name %s is taken: trying %s.local.", self.fqdn, new)
             self.hostname = new
         self.store.set_host(self.host_base, self.hostname)
+        self.system.mdns_host = self.fqdn.rstrip(".")
 
     async def _host_taken_after_probe(self) -> bool:
         """Probe the host name (RFC 6762 §8.1): three QU questions 250 ms apart with our

@@ -166,7 +166,8 @@ class WebUI:
             addresses.append((iface, addrs))
         printer = self.system.default_printer
         return self.render(
-            request, "network.html", "Network", hostname=socket.gethostname(),
+            request, "network.html", "Network",
+            hostname=self.system.mdns_host or socket.gethostname(),
             dnssd_name=getattr(printer, "dnssd_name", None) or printer.name,
             mode=self.system.config.network.get("mode", "dhcp"), addresses=addresses,
             printer_uri=f"ipp://{request.host}{self.system.printer_path(printer)}",

@@ -74,6 +74,9 @@ def test_second_is_renamed_and_keeps_the_name(
     state = c.wait_advertised("198.51.100.3", "Twin (2)")
     assert state["hostname"] == "twin-2.local."
     assert b.dnssd()["hostname"] == "twin.local."
+    # The model (status, web Network page) shows the name each one claimed.
+    assert c.call({"command": "status"})["status"]["mdns_host"] == "twin-2.local"
+    assert b.call({"command": "status"})["status"]["mdns_host"] == "twin.local"
 
     # Both visible from A, each at its own host and address.
     assert visible(segment) == [
