@@ -62,6 +62,10 @@ def format_status(status: dict[str, Any]) -> str:
         f"up {up // 3600}:{up // 60 % 60:02d}:{up % 60:02d}",
         f"IPP and web: http://{status['listen']}:{status['ipp_port']}/",
     ]
+    if status.get("mdns_host"):
+        lines.append(f"Bonjour:    {status['mdns_host']}")
+    if not status.get("ready", True):
+        lines.append("Starting: not every service is listening yet")
     for p in status["printers"]:
         lines.append(f"Printer {p['name']}: {p['state']} ({', '.join(p['reasons'])})")
         lines.append(f"  port      {p['port']} ({'connected' if p['connected'] else 'absent'})")
