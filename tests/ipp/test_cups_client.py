@@ -37,3 +37,19 @@ def test_lpadmin_everywhere_and_lp(make_daemon: type[Daemon], tmp_path: Path) ->
         assert {"pdf-job", "jpeg-job"} <= names, names
         for job in jobs:
             assert len(daemon.output(int(job["id"]))) > 100  # something real reached paper
+
+
+def test_cups_prints_over_ipps(make_daemon: type[Daemon], tmp_path: Path) -> None:
+    """CUPS's ipp backend over TLS (self-signed: trusted on first use), a job end to end."""
+    daemon = make_daemon(options={"rate": "0"}).start()
+    pdf = sample_pdf(tmp_path / "doc.pdf", "a4", 1)
+    root = Path("/tmp") / f"pbs-{daemon.ipp_port}"
+    with PrivateCups(root) as cups:
+        cups.run("lpadmin", "-p", "S", "-E", "-v", daemon.uri.replace("ipp://", "ipps://"),
+                 "-m", "everywhere")
+        cups.run("lp", "-d", "S", "-t", "tls-job", str(pdf))
+        assert cups.wait_idle(120), cups.error_log()
+        job = wait_for(lambda: [j for j in daemon.status()["jobs"]
+                                if j["state"] == "completed"], 60, "the job over ipps")[0]
+        assert job["name"] == "tls-job"
+        assert len(daemon.output(int(job["id"]))) > 100
