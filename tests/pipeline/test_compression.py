@@ -17,6 +17,7 @@ from firmware.pipeline.compression import (
     ragged_arange,
     run_encode,
     split_rows,
+    tiff_strips,
     undelta_row,
     unpackbits_row,
 )
@@ -123,3 +124,21 @@ def test_ragged_arange() -> None:
 def test_run_encode_rejects_multibyte_tiff() -> None:
     with pytest.raises(ValueError):
         run_encode(np.zeros((1, 4, 3), dtype=np.uint8), style="tiff")
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 700])
+def test_tiff_strips_match_pillow(rows: int) -> None:
+    """The strip table read from the bytes is the one Pillow's TIFF reader finds (one
+    strip: values inline in the IFD entry; several: behind an offset)."""
+    from PIL import Image
+
+    band = np.random.default_rng(rows).integers(0, 4, (rows, 37), dtype=np.uint8) * 85
+    out = io.BytesIO()
+    Image.frombytes("L", (37, rows), band.tobytes()).save(out, "TIFF", compression="packbits",
+                                                         tiffinfo={278: 1})
+    data = out.getvalue()
+    with Image.open(io.BytesIO(data)) as tiff:
+        expected = (list(tiff.tag_v2[273]), list(tiff.tag_v2[279]))
+    assert tiff_strips(data) == expected
+    with pytest.raises(ValueError):
+        tiff_strips(b"GIF89a" + data[6:])
