@@ -1,9 +1,9 @@
 """One TCP port for HTTP and HTTPS, as CUPS does: the first byte a client sends decides.
 
 A TLS ClientHello starts with the handshake record type 0x16 (RFC 8446 §5.1); an HTTP
-request starts with a method name.  TLS connections are handed to aiohttp's protocol;
-plain ones to the IPP fast path (:mod:`firmware.ipp.fastpath`), which hands them on to
-aiohttp at the first request it does not answer itself.  The listener also enforces
+request starts with a method name.  Either way the connection (after the TLS handshake)
+goes to the IPP fast path (:mod:`firmware.ipp.fastpath`), which hands it on to aiohttp's
+protocol at the first request it does not answer itself.  The listener also enforces
 the connection limits: a global cap, a deadline for the first byte, and a TLS handshake
 timeout, so idle or slow clients cannot use up the server.
 """
@@ -114,9 +114,7 @@ class Listener:
                 return
             server = self.runner.server
             assert server is not None
-            factory: Callable[[], asyncio.Protocol] = server
-            if not tls and self.fast_path is not None:
-                factory = self.fast_path
+            factory: Callable[[], asyncio.Protocol] = self.fast_path or server
             try:
                 transport, _ = await loop.connect_accepted_socket(
                     factory, conn, ssl=self.ssl_context if tls else None,

@@ -12,7 +12,8 @@ whole IPP message and nothing after it, no authentication, compression, chunking
 Anything else — a document, a web page, a login, a malformed request — makes the
 connection aiohttp's, from that request on, with every byte still unread handed over:
 the fast path never answers what it is not sure of, so both paths reply alike.
-TLS connections go to aiohttp directly (:mod:`firmware.listener`).
+It serves TLS connections (ipps://, what AirPrint clients use) the same way, once the
+listener has completed the handshake (:mod:`firmware.listener`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from firmware.http1 import (
     response_head,
 )
 from firmware.ipp.codec import IppParseError, Message, MessageParser, encode
+from firmware.ipp.http import REALM
 from firmware.ipp.responder import AuthenticationRequired, RequestContext, Responder
 from firmware.ipp.tags import Status
 from firmware.security import RateLimiter
@@ -134,6 +136,7 @@ class FastConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.peer = ""
         self.local = ""
+        self.secure = False  # over TLS
         self.buffer = bytearray()
         self.task: asyncio.Task[None] | None = None  # the request being answered
         self.timer: asyncio.TimerHandle | None = None
@@ -152,6 +155,7 @@ class FastConnection(asyncio.Protocol):
         self.peer = str(peer[0]) if peer else ""
         sock = transport.get_extra_info("sockname")
         self.local = f"{sock[0]}:{sock[1]}" if sock else ""
+        self.secure = transport.get_extra_info("ssl_object") is not None
         self._arm("head", self.shared.head_timeout, self.close)  # its first byte is here
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -233,14 +237,20 @@ class FastConnection(asyncio.Protocol):
             log.debug("IPP %s 0x%04x from %s (fast path)", head.target, message.code,
                       self.peer)
         ctx = RequestContext(host=head.fields["host"] or self.local, path=head.target,
-                             peer=self.peer, secure=False)
+                             peer=self.peer, secure=self.secure)
         try:
             reply = await self.shared.responder.handle(message, None, ctx)
         except AuthenticationRequired:
-            # As the aiohttp path: a login is asked for over TLS only (RFC 2817 §4.2).
-            self._send(426, "Upgrade Required", b"log in over ipps:// (TLS)\n", keep=False,
-                       content_type="text/plain; charset=utf-8",
-                       extra=[("Upgrade", "TLS/1.2, HTTP/1.1")])
+            # As the aiohttp path: HTTP Basic over TLS (RFC 7617), and only there: in the
+            # clear the client is sent to TLS first (RFC 2817 §4.2).
+            if self.secure:
+                self._send(401, "Unauthorized", b"this operation needs a login\n", keep=keep,
+                           content_type="text/plain; charset=utf-8",
+                           extra=[("WWW-Authenticate", REALM)])
+            else:
+                self._send(426, "Upgrade Required", b"log in over ipps:// (TLS)\n",
+                           keep=False, content_type="text/plain; charset=utf-8",
+                           extra=[("Upgrade", "TLS/1.2, HTTP/1.1")])
             return
         except Exception:
             log.exception("IPP fast path: request from %s failed", self.peer)

@@ -225,3 +225,29 @@ def test_start_eagerly_runs_now_and_finishes_in_a_task() -> None:
 
     asyncio.run(main())
     assert log == ["quick", 7, "boom", "cancelled"]
+
+
+def test_tls_connections_take_the_same_paths(daemon: Daemon) -> None:
+    """Over ipps:// too: pipelined polls answered fast, then a web page (aiohttp's) and
+    IPP again on the same TLS connection; the printer-uri it reports is the ipps one."""
+    import ssl
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    uri = daemon.uri.replace("ipp://", "ipps://")
+    body = encode(request(Operation.GET_PRINTER_ATTRIBUTES, uri, request_id=1,
+                          requested_attributes=["printer-uri-supported", "uri-security-supported"]))
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as raw, \
+            context.wrap_socket(raw) as sock:
+        sock.sendall(http_post(body) * 3)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        sock.sendall(http_post(body))
+        replies = read_responses(sock, 5)  # type: ignore[arg-type]
+    assert [r[0] for r in replies] == [200] * 5
+    assert replies[3][1]["content-type"].startswith("text/html")
+    message = decode(replies[0][2])[0]
+    assert message.code == Status.SUCCESSFUL_OK
+    uris = dict(zip(message.find("printer-uri-supported").values,
+                    message.find("uri-security-supported").values, strict=True))
+    assert uris["ipps://127.0.0.1/ipp/print"] == "tls"  # the Host the request named
