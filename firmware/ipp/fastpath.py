@@ -1,4 +1,4 @@
-"""The IPP fast path: plain-HTTP IPP requests answered without aiohttp's machinery.
+"""The IPP fast path: IPP polls answered without aiohttp's per-request machinery.
 
 Printers are polled all day: every client on the LAN sends Get-Printer-Attributes,
 Get-Jobs and Get-Job-Attributes every few seconds, each a small POST whose whole
@@ -129,7 +129,7 @@ def plain(head: RequestHead) -> bool:
 
 
 class FastConnection(asyncio.Protocol):
-    """One plain-HTTP connection, answered here until a request needs aiohttp."""
+    """One connection (plain or TLS), answered here until a request needs aiohttp."""
 
     def __init__(self, shared: FastPath) -> None:
         self.shared = shared
@@ -145,6 +145,7 @@ class FastConnection(asyncio.Protocol):
         self.write_paused = False
         self.read_paused = False
         self.done = False  # closed or handed over
+        self.inline = False  # an answer is being given from inside _advance
 
     # -- asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -186,9 +187,17 @@ class FastConnection(asyncio.Protocol):
 
     # -- the request loop
     def _advance(self) -> None:
-        """Answer the next request in the buffer, wait for more, or hand over."""
+        """Answer the requests in the buffer, then wait for more, or hand over.
+
+        A loop, not a recursion: a client may pipeline thousands of requests, and each
+        answer that needs no waiting is given right here."""
+        while self._next():
+            pass
+
+    def _next(self) -> bool:
+        """Answer (or start answering) the next request; True if another may follow."""
         if self.done or self.task is not None or self.write_paused:
-            return
+            return False
         if self.read_paused and len(self.buffer) <= MAX_BUFFER and self.transport:
             self.transport.resume_reading()
             self.read_paused = False
@@ -202,18 +211,18 @@ class FastConnection(asyncio.Protocol):
                 self._arm("head", self.shared.head_timeout, self.close)
             else:
                 self._arm("idle", self.shared.keepalive_timeout, self.close)
-            return
+            return False
         head = parse_head(bytes(self.buffer[:size]))
         if head is None or not plain(head):
             self._hand_over()
-            return
+            return False
         end = size + (head.content_length or 0)
         if len(self.buffer) < end:
             if self.eof:
                 self.close()
             else:
                 self._arm("body", self.shared.body_timeout, self._body_stalled)
-            return
+            return False
         parser = MessageParser(max_size=MAX_BODY)
         try:
             message = parser.feed(bytes(self.buffer[size:end]))
@@ -221,10 +230,15 @@ class FastConnection(asyncio.Protocol):
             message = None
         if message is None or parser.remainder:
             self._hand_over()  # malformed, or document data: aiohttp's to answer
-            return
+            return False
         del self.buffer[:end]
         self._disarm()
-        self.task = start_eagerly(self._answer(head, message))
+        self.inline = True
+        try:
+            self.task = start_eagerly(self._answer(head, message))
+        finally:
+            self.inline = False
+        return self.task is None
 
     async def _answer(self, head: RequestHead, message: Message) -> None:
         keep = head.keep_alive
@@ -271,10 +285,10 @@ class FastConnection(asyncio.Protocol):
         if not keep:
             fields.append(("Connection", "close"))
         self.transport.write(response_head(status, reason, fields) + body)
-        if keep:
-            self._advance()
-        else:
+        if not keep:
             self.close()
+        elif not self.inline:  # a task answered: go on with what came meanwhile
+            self._advance()
 
     def _body_stalled(self) -> None:
         if self.task is None and not self.done:
@@ -301,6 +315,7 @@ class FastConnection(asyncio.Protocol):
             handler.eof_received()
 
     def close(self) -> None:
+        self.done = True
         self._disarm()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()

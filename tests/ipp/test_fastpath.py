@@ -251,3 +251,21 @@ def test_tls_connections_take_the_same_paths(daemon: Daemon) -> None:
     uris = dict(zip(message.find("printer-uri-supported").values,
                     message.find("uri-security-supported").values, strict=True))
     assert uris["ipps://127.0.0.1/ipp/print"] == "tls"  # the Host the request named
+
+
+def test_thousands_pipelined_requests(make_daemon: type[Daemon]) -> None:
+    """3,000 requests in one burst: each answered, in order, with the client reading
+    while it sends (the server stops reading while its answers are not taken).  The
+    per-client rate limit would answer most with server-error-busy: it is off here."""
+    import threading
+
+    daemon = make_daemon(extra_config="[security]\nclient_rate = 0\n").start()
+    count = 3000
+    burst = b"".join(http_post(gpa(daemon, i, "printer-state")) for i in range(1, count + 1))
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=30) as sock:
+        sender = threading.Thread(target=sock.sendall, args=(burst,), daemon=True)
+        sender.start()
+        replies = read_responses(sock, count, timeout=60)
+        sender.join(30)
+    assert [decode(body)[0].request_id for _, _, body in replies] == list(range(1, count + 1))
+    assert _answers(daemon)  # and the daemon is fine
