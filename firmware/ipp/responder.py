@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from firmware.ipp import ops_documents, ops_rfc3380, ops_rfc3998
-from firmware.ipp.codec import AttributeGroup, Message
+from firmware.ipp.codec import AttributeGroup, Message, pre_encode
 from firmware.ipp.job_attributes import JobAttributes
 from firmware.ipp.printer_attributes import (
     MULTIPLE_OPERATION_TIME_OUT,
@@ -73,6 +73,10 @@ class RequestContext:
     admin: bool = False  # the authenticated user is in the admin group
     secure: bool = False  # the request came over TLS
 
+
+#: What every response's operation group starts with (RFC 8011 §4.1.4.2), encoded once.
+RESPONSE_CHARSET = pre_encode(make_attribute("attributes-charset", "utf-8"))
+RESPONSE_LANGUAGE = pre_encode(make_attribute("attributes-natural-language", "en"))
 
 #: Operations for the printer's operator (RFC 8011 §4.3, RFC 3998, PWG 5100.11): always
 #: the admin group, whatever the printer's policy.
@@ -190,8 +194,8 @@ class Responder:
                        version: tuple[int, int] = (2, 0)) -> Message:
         response = Message(version=version, code=status, request_id=request_id)
         group = response.add_group(DelimiterTag.OPERATION)
-        group.add("attributes-charset", ValueTag.CHARSET, "utf-8")
-        group.add("attributes-natural-language", ValueTag.NATURAL_LANGUAGE, "en")
+        group.append(RESPONSE_CHARSET)
+        group.append(RESPONSE_LANGUAGE)
         group.add("status-message", ValueTag.TEXT, message[:255])
         return response
 
@@ -200,8 +204,8 @@ class Responder:
         response = Message(version=version, code=Status.SUCCESSFUL_OK,
                            request_id=request.request_id)
         out = response.add_group(DelimiterTag.OPERATION)
-        out.add("attributes-charset", ValueTag.CHARSET, "utf-8")
-        out.add("attributes-natural-language", ValueTag.NATURAL_LANGUAGE, "en")
+        out.append(RESPONSE_CHARSET)
+        out.append(RESPONSE_LANGUAGE)
         call = Call(request, response, ctx, body)
         try:
             self._check_request(call)
