@@ -176,7 +176,9 @@ class FastConnection(asyncio.Protocol):
     def eof_received(self) -> bool:
         self.eof = True
         self._advance()
-        return True  # we close once the requests before the half-close are answered
+        # Plain TCP: stay open to answer what came before the half-close, then close.
+        # TLS has no half-close (asyncio closes the transport and warns if asked not to).
+        return not self.secure
 
     def pause_writing(self) -> None:
         self.write_paused = True
