@@ -99,7 +99,14 @@ async def handle_ipp(request: web.Request) -> web.StreamResponse:
         if first:
             yield first
         while True:
-            chunk = await asyncio.wait_for(stream.readany(), guard.limits.body_timeout)
+            # asyncio.timeout, not wait_for: no task per chunk of a large document.
+            try:
+                async with asyncio.timeout(guard.limits.body_timeout):
+                    chunk = await stream.readany()
+            except TimeoutError:
+                # The job is refused with server-error-temporary-error, saying why.
+                raise TimeoutError(f"the document stalled for over "
+                                   f"{guard.limits.body_timeout:g} s") from None
             if not chunk:
                 return
             yield chunk

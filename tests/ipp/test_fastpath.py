@@ -269,3 +269,34 @@ def test_thousands_pipelined_requests(make_daemon: type[Daemon]) -> None:
         sender.join(30)
     assert [decode(body)[0].request_id for _, _, body in replies] == list(range(1, count + 1))
     assert _answers(daemon)  # and the daemon is fine
+
+
+def test_stalled_document_upload_is_dropped(make_daemon: type[Daemon]) -> None:
+    """A Print-Job whose document stops arriving (aiohttp's path): after body_timeout it
+    is refused with server-error-temporary-error saying why, nothing of the document
+    stays in the spool, and the printer goes on printing others."""
+    daemon = make_daemon(extra_config=FAST_LIMITS).start()
+    job = encode(request(Operation.PRINT_JOB, daemon.uri, request_id=5,
+                         document_format="application/octet-stream"))
+    head = http_post(b"", "Transfer-Encoding: chunked")
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=15) as sock:
+        sock.sendall(head + b"%x\r\n%s\r\n" % (len(job) + 1000, job + b"x" * 1000))
+        began = time.monotonic()
+        (status, _, body), = read_responses(sock, 1, timeout=15)
+        assert time.monotonic() - began < 10
+    answer = decode(body)[0]
+    assert status == 200 and answer.code == Status.SERVER_ERROR_TEMPORARY_ERROR
+    assert "stalled" in answer.find("status-message").values[0]
+    wait_for(lambda: not list((daemon.state_dir / "spool").glob("*.doc*")), 10,
+             "the partial document to go")
+    assert all(j["state"] != "completed" for j in daemon.status()["jobs"])
+    data = document(5000, seed=93)
+    ok = encode(request(Operation.PRINT_JOB, daemon.uri, request_id=6,
+                        document_format="application/octet-stream")) + data
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=15) as sock:
+        sock.sendall(http_post(ok))
+        reply = decode(read_responses(sock, 1)[0][2])[0]
+    assert reply.code == Status.SUCCESSFUL_OK
+    job_id = int(reply.find("job-id").values[0])
+    daemon.wait_job(job_id)
+    assert daemon.output(job_id) == data
