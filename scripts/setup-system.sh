@@ -47,6 +47,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing: $missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The tests start their own cupsd, avahi-daemon, snmpd and snmptrapd; the host's copies
+# that installing would start (cupsd, mDNS on the real interfaces, an agent on port 161)
+# are not wanted.  policy-rc.d (see invoke-rc.d(8)) says "not now" while we install,
+# unless the machine already has one of its own.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
