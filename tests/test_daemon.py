@@ -144,3 +144,21 @@ def test_make_run_starts_the_emulator(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, 2)  # Ctrl-C, to the process group make run started
         assert proc.wait(20) == 0 or proc.returncode in (2, -2)
+
+
+def test_converter_libraries_load_only_for_a_convertible_document(
+        daemon: Daemon, tmp_path: Path) -> None:
+    """Idle, the daemon has not loaded numpy, Pillow or PDFium (idle memory on a Pi
+    Zero); a JPEG job makes it load them, and prints."""
+    from tests.samples import sample_jpeg
+
+    def loaded() -> set[str]:
+        assert daemon.proc is not None
+        maps = Path(f"/proc/{daemon.proc.pid}/maps").read_text()
+        # Native parts only are mapped: numpy/ and numpy.libs/, PIL/, pypdfium2_raw/.
+        return {lib for lib in ("numpy", "PIL", "pypdfium2") if f"/{lib}" in maps}
+
+    assert loaded() == set()
+    job_id = daemon.print_file(sample_jpeg(tmp_path / "photo.jpg"), "image/jpeg")
+    daemon.wait_job(job_id)
+    assert {"numpy", "PIL", "pypdfium2"} <= loaded()
