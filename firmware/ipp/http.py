@@ -2,7 +2,9 @@
 
 The attribute part is fed to the streaming parser as it arrives; what follows is the
 document, handed to the responder as an async stream straight from the socket, so a
-document is never held in memory.
+document is never held in memory.  Requests without a document and without a login are
+mostly answered before they get here, by :mod:`firmware.ipp.fastpath`, which hands the
+rest (and the connection) to this adapter.
 """
 
 from __future__ import annotations
