@@ -98,8 +98,8 @@ def server_context(creds: Credentials) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(creds.certificate, creds.key)
     # No TLS 1.3 session tickets (RFC 8446 §4.6.1).  They arrive after the handshake, and
-    # CUPS's GnuTLS clients waiting with a timeout for the IPP response (ipptool -T,
-    # the ipp backend) take that unexpected record for a failed read and drop the
+    # a CUPS (GnuTLS) client waiting with an I/O timeout for the IPP response, such as
+    # ipptool -T, takes that unexpected record for a failed read and drops the
     # connection.  A printer gains little from resumption anyway.
     context.num_tickets = 0
     return context
