@@ -104,7 +104,7 @@ class UsblpPort(Port):
         self.selector = None if self.node else Selector.from_uri(uri)
         opts = self.options
         self._option_quirks = opts.get("quirks")
-        quirks_mod.flags_from_option(self._option_quirks)
+        quirks_mod.flags_from_option(self._option_quirks)  # reject unknown flags early
         self._device_id = opts.get("device_id", "")
         self.schedule = StatusSchedule(float(opts.get("status_busy_interval", "5")),
                                        float(opts.get("status_backoff_max", "60")))

@@ -48,7 +48,8 @@ def document(size: int, seed: int = 1, pages: int = 1) -> bytes:
     return bytes(out)
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition",
+             interval: float = 0.05) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -56,7 +57,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "c
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(interval)
 
 
 class Daemon:

@@ -178,6 +178,8 @@ def alert_text(alert: Alert) -> str:
 
 #: Requested-attributes lists whose selection is remembered per printer.
 MAX_SELECTIONS = 32
+#: A remembered selection: the attributes chosen, and the filter (for the clock ones).
+Selection = tuple[dict[str, Attribute], Callable[[str], bool]]
 
 
 class PrinterAttributes:
@@ -196,7 +198,7 @@ class PrinterAttributes:
         self._static_key: tuple[float, str] | None = None
         self._live: list[Attribute] = []
         self._live_key: tuple[int, str] | None = None
-        self._selections: dict[frozenset[str], dict[str, Attribute]] = {}
+        self._selections: dict[frozenset[str], Selection] = {}
         self._selections_key: tuple[object, object] | None = None
 
     # -- helpers
@@ -404,13 +406,15 @@ class PrinterAttributes:
             self._selections = {}
             self._selections_key = key
         names = frozenset(requested or ("all",))
-        wanted = requested_filter(list(names))
-        chosen = self._selections.get(names)
-        if chosen is None:
+        selection = self._selections.get(names)
+        if selection is None:
+            wanted = requested_filter(list(names))
             chosen = {a.name: a for a in static if wanted(a.name)}
             chosen.update((a.name, a) for a in live if wanted(a.name))
+            selection = (chosen, wanted)
             if len(self._selections) < MAX_SELECTIONS:  # bounded against odd clients
-                self._selections[names] = chosen
+                self._selections[names] = selection
+        chosen, wanted = selection
         return self._with_clock(AttributeGroup.of(DelimiterTag.PRINTER, chosen), wanted)
 
     def group(self, host: str, wanted: Callable[[str], bool]) -> AttributeGroup:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import time
-from pathlib import Path
 
 from firmware.ipp import Operation, Status, decode, encode
 from tests.daemon import Daemon, document, wait_for
@@ -171,14 +170,17 @@ def _answers(daemon: Daemon) -> bool:
         return False
 
 
-def test_bad_ipp_gets_aiohttp_answer(daemon: Daemon, tmp_path: Path) -> None:
-    """A malformed message is not the fast path's to answer: the full path says why."""
+def test_bad_ipp_gets_aiohttp_answer(daemon: Daemon) -> None:
+    """A malformed message is not the fast path's to answer: the full path says why
+    (client-error-bad-request for request 7) and, the rest of the body being
+    unparseable, closes the connection."""
     with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as sock:
         sock.sendall(http_post(b"\x02\x00\x00\x0b\x00\x00\x00\x07\x01\x47\xff\xff"))
-        (status, _, body), = read_responses(sock, 1)
-    assert status in (200, 400)
-    if status == 200:
-        assert decode(body)[0].code == Status.CLIENT_ERROR_BAD_REQUEST
+        (status, fields, body), = read_responses(sock, 1)
+        assert sock.recv(1) == b""
+    answer = decode(body)[0]
+    assert status == 200 and fields["connection"] == "close"
+    assert (answer.code, answer.request_id) == (Status.CLIENT_ERROR_BAD_REQUEST, 7)
 
 
 def test_start_eagerly_runs_now_and_finishes_in_a_task() -> None:

@@ -86,14 +86,20 @@ def check(daemon: Daemon, ledger: Ledger) -> None:
     assert len(by_name) >= len(ledger.acked)
 
 
-def test_kill_at_random_moments(make_daemon: type[Daemon]) -> None:
-    """SIGKILL while receiving, spooling and printing, RUNS times (history kept large)."""
+def busy_daemon(make_daemon: type[Daemon]) -> Daemon:
+    """A fast printer with paper and toner for the whole run, no rate limit, and every
+    finished job kept in the history (the checks read them all)."""
     daemon = make_daemon(options={"rate": "2000000", "paper": "100000",
                                   "paper_capacity": "100000", "toner_pages": "1000000"},
                          extra_config="[security]\nclient_rate = 0\n")
     text = daemon.config.read_text().replace("[daemon]\n", "[daemon]\nhistory = 100000\n")
     daemon.config.write_text(text)
-    daemon.start()
+    return daemon.start()
+
+
+def test_kill_at_random_moments(make_daemon: type[Daemon]) -> None:
+    """SIGKILL while receiving, spooling and printing, RUNS times (history kept large)."""
+    daemon = busy_daemon(make_daemon)
     rng = random.Random(int(os.environ.get("CRASH_SEED", "11")))
     ledger = Ledger()
     for run in range(RUNS):
@@ -116,12 +122,7 @@ def test_kill_at_random_moments(make_daemon: type[Daemon]) -> None:
 
 def test_restart_storm(make_daemon: type[Daemon]) -> None:
     """20 clean restarts in a row under load: no job lost, none printed twice."""
-    daemon = make_daemon(options={"rate": "2000000", "paper": "100000",
-                                  "paper_capacity": "100000", "toner_pages": "1000000"},
-                         extra_config="[security]\nclient_rate = 0\n")
-    text = daemon.config.read_text().replace("[daemon]\n", "[daemon]\nhistory = 100000\n")
-    daemon.config.write_text(text)
-    daemon.start()
+    daemon = busy_daemon(make_daemon)
     ledger = Ledger()
     stop = threading.Event()
     threads = [threading.Thread(target=submitter,

@@ -17,6 +17,7 @@ Addresses: 198.51.100.0/24 (TEST-NET-2, RFC 5737) and 169.254/16 (RFC 3927).
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import re
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.daemon import Daemon
+from tests.daemon import wait_for as daemon_wait_for
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PYTHON = sys.executable
@@ -191,15 +193,8 @@ class Lab:
         self.procs.clear()
 
 
-def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+#: The network checks run commands (avahi-browse, ip): they poll every 0.2 s.
+wait_for = functools.partial(daemon_wait_for, interval=0.2)
 
 
 class Printbridge(Daemon):
