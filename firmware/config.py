@@ -10,6 +10,21 @@ from typing import Any
 from firmware.boards import load_board
 
 DEFAULT_CONFIG_PATH = Path("/etc/printbridge/printbridge.conf")
+#: How a setting says yes or no (INI values are text; TOML board profiles give booleans).
+YES = frozenset({"1", "yes", "true", "on"})
+NO = frozenset({"0", "no", "false", "off"})
+
+
+def yes_no(section: str, key: str, value: Any) -> bool:
+    """A yes/no setting; anything else is a configuration error naming the setting."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ValueError(f"[{section}] {key} = {value!r}: expected yes or no")
 
 
 @dataclass(slots=True)

@@ -32,10 +32,9 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any, Protocol
 
+from firmware.config import YES
+
 log = logging.getLogger(__name__)
-
-_TRUE = {"1", "yes", "true", "on"}
-
 
 def load_gpiod() -> ModuleType | None:
     """The ``gpiod`` module when it is the v2 API (has ``request_lines``), else None."""
@@ -65,7 +64,7 @@ class LineSpec:
             return None
         active_low = section.get("active_low", False)
         if isinstance(active_low, str):
-            active_low = active_low.strip().lower() in _TRUE
+            active_low = active_low.strip().lower() in YES
         return cls(str(section["chip"]), int(section["line"]), bool(active_low),
                    str(section.get("bias", "")))
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from firmware.config import yes_no
+
 log = logging.getLogger(__name__)
 
 MODES = ("dhcp", "static", "watch")
 #: [network] keys other subsystems own (the board's Wi-Fi set-up).
 OTHERS = frozenset({"wifi"})
 
-_TRUE = {"1", "yes", "true", "on"}
-_FALSE = {"0", "no", "false", "off"}
 
 
 @dataclass(slots=True)
@@ -56,17 +56,6 @@ class NetworkSettings:
     poll_interval: float = 1.0
 
 
-def _bool(key: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"[network] {key} = {value!r}: expected yes or no")
-
-
 def _list(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [str(v).strip() for v in value if str(v).strip()]
@@ -91,7 +80,7 @@ def parse_settings(raw: dict[str, Any]) -> NetworkSettings:
         elif key == "resolv_conf":
             s.resolv_conf = Path(str(value))
         elif key in ("dnssd", "ipv4ll", "dhcp_nodelay"):
-            setattr(s, key, _bool(key, value))
+            setattr(s, key, yes_no("network", key, value))
         elif key == "poll_interval":
             s.poll_interval = float(value)
             if not 0.05 <= s.poll_interval <= 60:

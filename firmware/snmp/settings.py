@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from firmware.config import yes_no
+
 #: Authentication protocols (RFC 3414 §6, RFC 7860 §4.2) by config keyword.
 AUTH_PROTOCOLS = ("md5", "sha", "sha224", "sha256", "sha384", "sha512")
 #: Privacy protocols (RFC 3826 AES-128; DES of RFC 3414 §8 for old managers).
@@ -33,8 +35,6 @@ _USER = re.compile(
     rf"(?::(?P<priv>{'|'.join(PRIV_PROTOCOLS)}):(?P<priv_key>.+))?$",
     re.IGNORECASE,
 )
-_TRUE = {"yes", "true", "on", "1"}
-_FALSE = {"no", "false", "off", "0"}
 
 
 @dataclass(slots=True, frozen=True)
@@ -75,15 +75,6 @@ class SnmpSettings:
         return [] if self.v3_only else self.communities
 
 
-def _flag(key: str, value: str) -> bool:
-    low = value.strip().lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    raise ValueError(f"[snmp] {key} must be yes or no, not {value!r}")
-
-
 def _list(value: str) -> list[str]:
     return [v for v in re.split(r"[\s,]+", value.strip()) if v]
 
@@ -122,11 +113,11 @@ def load_settings(section: dict[str, str] | None, default_contact: str = "") -> 
     settings = SnmpSettings(contact=default_contact)
     for key, value in section.items():
         if key == "enabled":
-            settings.enabled = _flag(key, value)
+            settings.enabled = yes_no("snmp", key, value)
         elif key == "communities":
             settings.communities = _list(value)
         elif key == "v3_only":
-            settings.v3_only = _flag(key, value)
+            settings.v3_only = yes_no("snmp", key, value)
         elif key.startswith("user."):
             settings.users.append(parse_user(key[5:], value))
         elif key == "trap_destinations":
