@@ -192,7 +192,7 @@ def main() -> None:
         if shutil.which("cupsd"):
             from tests.cups import PrivateCups
 
-            cups = PrivateCups(Path(f"/tmp/pbb-{os.getpid()}"), log_level="warn")
+            cups = PrivateCups(log_level="warn")  # its own directory, removed after
             cups.start()
             try:
                 cups.run("lpadmin", "-p", "raw", "-E", "-v", "file:///dev/null")

@@ -23,8 +23,7 @@ def test_lpadmin_everywhere_and_lp(make_daemon: type[Daemon], tmp_path: Path) ->
     daemon = make_daemon(options={"rate": "0"}).start()
     pdf = sample_pdf(tmp_path / "doc.pdf", "a4", 2)
     jpeg = sample_jpeg(tmp_path / "photo.jpg")
-    root = Path("/tmp") / f"pbc-{daemon.ipp_port}"
-    with PrivateCups(root) as cups:
+    with PrivateCups() as cups:
         cups.run("lpadmin", "-p", "T", "-E", "-v", daemon.uri, "-m", "everywhere")
         ppd = driverless_ppd(cups, "T")
         assert "*Manufacturer: \"Printbridge\"" in ppd, ppd[:600]  # from our attributes
@@ -48,8 +47,7 @@ def test_cups_prints_over_ipps(make_daemon: type[Daemon], tmp_path: Path) -> Non
     """CUPS's ipp backend over TLS (self-signed: trusted on first use), a job end to end."""
     daemon = make_daemon(options={"rate": "0"}).start()
     pdf = sample_pdf(tmp_path / "doc.pdf", "a4", 1)
-    root = Path("/tmp") / f"pbs-{daemon.ipp_port}"
-    with PrivateCups(root) as cups:
+    with PrivateCups() as cups:
         cups.run("lpadmin", "-p", "S", "-E", "-v", daemon.uri.replace("ipp://", "ipps://"),
                  "-m", "everywhere")
         driverless_ppd(cups, "S")
