@@ -120,6 +120,12 @@ class System:
         except (OSError, ValueError):
             return {}
 
+    async def _save_in_order(self, printer: Printer) -> None:
+        """Save the printer's state on the spool's one I/O thread, after every write asked
+        for before (the order that keeps an older state from landing last)."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.spool.executor, self.save_printer, printer)
+
     def save_printer(self, printer: Printer) -> None:
         """Persist what must survive a restart: the UUID, counters, admin state."""
         data = {
@@ -148,13 +154,12 @@ class System:
             if key not in SETTABLE_IDENTITY:
                 raise KeyError(key)
             setattr(printer.identity, key, value)
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self.spool.executor, self.save_printer, printer)
+        await self._save_in_order(printer)
         printer.changed(EventKind.PRINTER_CONFIG_CHANGED)
 
     async def set_accepting(self, printer: Printer, accepting: bool) -> None:
         printer.accepting = accepting
-        self.save_printer(printer)
+        await self._save_in_order(printer)
         printer.changed()
 
     @property
@@ -204,9 +209,11 @@ class System:
             task.cancel()
         for worker in self.workers.values():
             await worker.stop()
+        # Let the I/O thread finish what it was asked first: the last save must be the
+        # newest state, and two writers of one file would race for its temp name.
+        self.spool.executor.shutdown(wait=True)
         for printer in self.printers.values():
             self.save_printer(printer)
-        self.spool.executor.shutdown(wait=True)
 
     def add_printer(self, pcfg: PrinterConfig, *, start: bool = True) -> Printer:
         """Add a printer after construction: one plugged in at run time (hotplug), or one
@@ -254,7 +261,7 @@ class System:
             await loop.run_in_executor(self.spool.executor, self.spool.remove_documents, job)
             job.documents_retained = False
         await self.save_job(job)
-        await loop.run_in_executor(self.spool.executor, self.save_printer, printer)
+        await self._save_in_order(printer)
         self.job_changed(job)
         await self._trim_history()
         with contextlib.suppress(SpoolFullError):
@@ -506,7 +513,7 @@ class System:
 
     async def set_paused(self, printer: Printer, paused: bool) -> None:
         printer.paused = paused
-        self.save_printer(printer)
+        await self._save_in_order(printer)
         printer.changed()
 
     def status(self) -> dict[str, Any]:
