@@ -205,6 +205,10 @@ class Printer:
     @property
     def reasons(self) -> list[str]:
         found = reasons_for(self.port_conditions)
+        if PortCondition.PAPER_OUT in self.port_conditions and self.queued_job_count:
+            # A job waits for paper (RFC 8011 §5.4.12 'media-needed'; the
+            # self-certification's I-20 watches for it).
+            found.append("media-needed-error")
         if self.paused:
             found.append("paused" if self.active_job is None else "moving-to-paused")
         if self.hold_new_jobs:

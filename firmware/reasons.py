@@ -30,6 +30,7 @@ REASON_TEXT: dict[str, str] = {
     "none": "Ready",
     "media-empty-error": "Out of paper",
     "media-low-report": "Paper low",
+    "media-needed-error": "Load paper to print the waiting job",
     "offline-report": "Printer is offline or unplugged",
     "other-error": "Printer reports an error",
     "cover-open-error": "Cover open",

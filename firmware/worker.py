@@ -10,6 +10,7 @@ worker resends whatever the port did not take.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import time
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from firmware.events import EventKind
-from firmware.job import Job, JobState
+from firmware.job import Document, Job, JobState
 from firmware.pipeline import DocumentError, DocumentSource, Pipeline
 from firmware.pipeline.drivers.passthrough import RAW
 from firmware.spool import RESTARTED_REASON
@@ -280,7 +281,8 @@ class PrintWorker:
                     while chunk := await self.port_call(fh.read, CHUNK):
                         yield chunk
             return
-        sources = [DocumentSource(self.system.spool.path_of(d), d.format) for d in docs]
+        sources = [DocumentSource(self.system.spool.path_of(d), d.format, _password(d))
+                   for d in docs]
         conversion = self.pipeline.convert(sources, job.attributes, job.name)
         loop = asyncio.get_running_loop()
 
@@ -331,3 +333,9 @@ class PrintWorker:
                     self.printer.job_changed(job, EventKind.JOB_PROGRESS)
             else:
                 await self.poll()
+
+
+def _password(doc: Document) -> bytes | None:
+    """The document's PDF password as the IPP layer kept it (base64 in its attributes)."""
+    value = doc.attributes.get("document-password")
+    return base64.b64decode(value) if value else None

@@ -11,7 +11,7 @@ from firmware.ipp.registry import make_attribute
 from firmware.ipp.tags import DelimiterTag, ValueTag
 from firmware.ipp.template import CHECKS, ipp_value
 from firmware.ipp.values import OutOfBand
-from firmware.job import Job
+from firmware.job import Job, JobState
 
 if TYPE_CHECKING:
     from firmware.system import System
@@ -30,7 +30,8 @@ DESCRIPTION = frozenset(
         "job-originating-host-name", "job-printer-up-time", "time-at-creation",
         "time-at-processing", "time-at-completed", "date-time-at-creation",
         "date-time-at-processing", "date-time-at-completed", "job-k-octets",
-        "job-k-octets-processed", "job-impressions-completed", "job-media-sheets-completed",
+        "job-k-octets-processed", "job-impressions", "job-impressions-completed",
+        "job-media-sheets", "job-media-sheets-completed",
         "number-of-documents", "document-format-supplied", "document-name-supplied",
         "compression-supplied", "job-more-info", "job-account-id",
     }
@@ -75,7 +76,13 @@ class JobAttributes:
             ipp_datetime(job.completed_at) if job.completed_at else NO_VALUE)
         yield "job-k-octets", (job.size + 1023) // 1024
         yield "job-k-octets-processed", (job.bytes_sent + 1023) // 1024
+        # The job's size in impressions and sheets (RFC 8011 §5.3.17.2-3) is known once
+        # it has been converted and printed; until then 'no-value' says so (the
+        # self-certification's I-13.1 and I-14 accept integer|no-value from creation on).
+        finished = job.state == JobState.COMPLETED
+        yield "job-impressions", job.impressions if finished else NO_VALUE
         yield "job-impressions-completed", job.impressions
+        yield "job-media-sheets", job.sheets if finished else NO_VALUE
         yield "job-media-sheets-completed", job.sheets
         yield "number-of-documents", len(job.documents)
         yield "job-more-info", f"http://{host}/jobs/{job.id}"

@@ -123,6 +123,8 @@ MEDIA_COL_MEMBERS = [
     "media-type",
 ]
 
+#: document-password-supported (PWG 5100.13 §6.5.2): the longest PDF password, in octets.
+DOCUMENT_PASSWORD_MAX = 1023
 MULTIPLE_OPERATION_TIME_OUT = 60
 NOTIFY_LEASE_DEFAULT = 86400
 IPPGET_EVENT_LIFE = 60
@@ -246,6 +248,8 @@ class PrinterAttributes:
         yield "copies-supported", Range(1, caps.max_copies)
         yield "document-format-default", "application/octet-stream"
         yield "document-format-supported", caps.formats
+        if "application/pdf" in caps.formats:
+            yield "document-password-supported", DOCUMENT_PASSWORD_MAX
         yield "finishings-default", 3
         yield "finishings-supported", [3]
         yield "generated-natural-language-supported", ["en"]
@@ -365,6 +369,7 @@ class PrinterAttributes:
 
     def _clock_values(self) -> Iterable[tuple[str, Any]]:
         now = time.time()
+        yield "printer-current-time", ipp_datetime(now)
         yield "printer-up-time", self.system.up_time(now)
 
     def _live_attributes(self, host: str) -> list[Attribute]:
@@ -450,7 +455,7 @@ JOB_TEMPLATE_GROUP = frozenset(
     + ["media-ready", "media-col-ready", "media-size-supported", "media-source-supported",
        "media-type-supported", "media-bottom-margin-supported", "media-left-margin-supported",
        "media-right-margin-supported", "media-top-margin-supported",
-       "printer-resolution-supported", "printer-resolution-default", "pdl-override-supported"]
+       "printer-resolution-supported", "printer-resolution-default", "overrides-supported"]
 )
 
 

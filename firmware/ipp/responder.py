@@ -9,6 +9,7 @@ System, never a copy of it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import logging
 import time
@@ -22,6 +23,7 @@ from firmware.ipp import ops_documents, ops_rfc3380, ops_rfc3998
 from firmware.ipp.codec import AttributeGroup, Message, pre_encode
 from firmware.ipp.job_attributes import JobAttributes
 from firmware.ipp.printer_attributes import (
+    DOCUMENT_PASSWORD_MAX,
     MULTIPLE_OPERATION_TIME_OUT,
     NOTIFY_EVENTS,
     NOTIFY_LEASE_DEFAULT,
@@ -433,6 +435,7 @@ class Responder:
             format=fmt,
             name=str(getattr(name, "text", name)) if name else job.name,
             last=last,
+            attributes=document_password(call),
         )
         job.documents[-1].compression = compression
 
@@ -898,3 +901,18 @@ class Responder:
                     group.append(make_attribute(name, value))
                 call.response.groups.append(group)
 
+
+
+def document_password(call: Call) -> dict[str, Any]:
+    """The ``document-password`` operation attribute (PWG 5100.13 §5.1.1: octetString,
+    at most ``document-password-supported`` octets) kept with the document, base64 so
+    the spool's JSON holds any octets; never returned by a Get operation."""
+    attr = call.op.get("document-password")
+    if attr is None or not attr.values:
+        return {}
+    value = attr.values[0]
+    raw = value if isinstance(value, bytes) else str(value).encode()
+    if len(raw) > DOCUMENT_PASSWORD_MAX:
+        raise IppError(Status.CLIENT_ERROR_BAD_REQUEST,
+                       f"document-password is longer than {DOCUMENT_PASSWORD_MAX} octets")
+    return {"document-password": base64.b64encode(raw).decode("ascii")}

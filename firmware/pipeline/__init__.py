@@ -38,6 +38,8 @@ SNIFF = 1024
 class DocumentSource:
     path: Path
     format: str = RAW
+    #: The PDF's password (IPP document-password, PWG 5100.13 §5.1.1), if it has one.
+    password: bytes | None = None
 
 
 class Conversion:
@@ -99,7 +101,9 @@ class Conversion:
             with open(doc.path, "rb") as fh:
                 head = fh.read(SNIFF)
             reader = reader_for(doc.format, head)
-            if doc.format in pipeline.native and not (reader and self._needs_processing()):
+            ctx.password = doc.password
+            processing = self._needs_processing() or doc.password is not None
+            if doc.format in pipeline.native and not (reader and processing):
                 reader = None  # the printer reads it: send it as it is
             if reader is None or mode is None:
                 if doc.format not in pipeline.native and doc.format != RAW:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -347,3 +348,39 @@ def test_response_echoes_version(ipp: Client) -> None:
         reply = send(ipp.daemon.ipp_port, msg)
         assert reply.message is not None and reply.message.version == version
         assert reply.message.request_id == 77
+
+
+def test_encrypted_pdf_prints_with_its_document_password(ipp: Client, server: Daemon,
+                                                         tmp_path: Path) -> None:
+    """document-password (PWG 5100.13 §5.1.1) opens an encrypted PDF; without it, or
+    with a wrong one, the job is aborted; the password is never echoed back."""
+    attrs = ipp(Operation.GET_PRINTER_ATTRIBUTES,
+                requested_attributes=["document-password-supported"])
+    assert attrs.find("document-password-supported") == [1023]
+    source = tmp_path / "plain.ps"
+    source.write_text("%!PS\n/Helvetica findfont 40 scalefont setfont 72 500 moveto"
+                      " (secret page) show showpage\n")
+    locked = tmp_path / "locked.pdf"
+    subprocess.run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite",
+                    "-sOwnerPassword=owner", "-sUserPassword=open sesame",
+                    f"-sOutputFile={locked}", str(source)], check=True, timeout=60)
+    data = locked.read_bytes()
+    import pypdfium2 as pdfium
+    with pytest.raises(pdfium.PdfiumError):
+        pdfium.PdfDocument(data)  # really encrypted
+    good = ipp.print_job(data, document_format="application/pdf",
+                         document_password=b"open sesame")
+    bad = ipp.print_job(data, document_format="application/pdf",
+                        document_password=b"wrong")
+    none = ipp.print_job(data, document_format="application/pdf")
+    ipp.wait_state(good, 9)
+    ipp.wait_state(bad, 8)
+    ipp.wait_state(none, 8)
+    assert (server.state_dir / "output" / str(good) / "page-1.png").exists()
+    reply = ipp(Operation.GET_JOB_ATTRIBUTES, job_id=good, requested_attributes=["all"])
+    assert reply.find("document-password") is None
+    msg = request(Operation.PRINT_JOB, server.uri, document_format="application/pdf")
+    msg.groups[0].add("document-password", ValueTag.OCTET_STRING, b"x" * 1024)
+    too_long = send(server.ipp_port, msg, data)
+    assert too_long.status in (Status.CLIENT_ERROR_BAD_REQUEST,
+                               Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED)

@@ -32,6 +32,8 @@ class RenderContext:
     caps: Capabilities
     opts: JobOptions
     resolution: int | None = None
+    #: The password of the document being read (an encrypted PDF), if given.
+    password: bytes | None = None
 
     def device_resolution(self, document: int | None = None) -> int:
         if self.resolution is None:

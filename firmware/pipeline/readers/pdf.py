@@ -78,7 +78,7 @@ class PdfReader(Reader):
 
         try:
             with PDFIUM_LOCK:
-                pdf = pdfium.PdfDocument(str(path))
+                pdf = pdfium.PdfDocument(str(path), password=_password_text(ctx.password))
         except pdfium.PdfiumError as exc:
             raise DocumentError(f"unreadable PDF: {exc}") from None
         try:
@@ -107,3 +107,14 @@ class PdfReader(Reader):
         finally:
             with PDFIUM_LOCK:
                 pdf.close()
+
+
+def _password_text(password: bytes | None) -> str | None:
+    """pypdfium2 takes the password as text and hands PDFium its UTF-8; PDFium tries
+    that and its Latin-1 reading, so octets that are not UTF-8 are read as Latin-1."""
+    if password is None:
+        return None
+    try:
+        return password.decode("utf-8")
+    except UnicodeDecodeError:
+        return password.decode("latin-1")
