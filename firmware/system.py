@@ -167,9 +167,16 @@ class System:
         return next(iter(self.printers.values()))
 
     def printer(self, name: str | None) -> Printer | None:
+        """The printer called ``name``, matched without regard to case: Windows and
+        Mopria lowercase the ``rp`` TXT path they discovered (``ipp/print/Office`` comes
+        back as ``ipp/print/office``), as CUPS and PAPPL allow for."""
         if not name:
             return self.default_printer
-        return self.printers.get(name)
+        found = self.printers.get(name)
+        if found is None:
+            folded = name.casefold()
+            found = next((p for n, p in self.printers.items() if n.casefold() == folded), None)
+        return found
 
     def printer_path(self, printer: Printer) -> str:
         """The printer's IPP resource: the first printer is also at ``/ipp/print``."""

@@ -125,6 +125,11 @@ MEDIA_COL_MEMBERS = [
 
 #: document-password-supported (PWG 5100.13 §6.5.2): the longest PDF password, in octets.
 DOCUMENT_PASSWORD_MAX = 1023
+#: ``mopria-certified`` (printer attribute, text; and the DNS-SD TXT key of the same name):
+#: the Mopria Print Service and Android's built-in print service (AOSP BIPS,
+#: ``ipp_print.c`` parse_printerAttributes) look for it before offering a printer, and
+#: PAPPL advertises "1.3".  Windows' IPP class driver lists Mopria-certified printers.
+MOPRIA_CERTIFIED = "1.3"
 MULTIPLE_OPERATION_TIME_OUT = 60
 NOTIFY_LEASE_DEFAULT = 86400
 IPPGET_EVENT_LIFE = 60
@@ -151,6 +156,17 @@ def media_col(caps: Capabilities, media: str, source: str | None = None,
     if media_type:
         col["media-type"] = media_type
     return col
+
+
+def preferred_format(formats: list[str]) -> str:
+    """document-format-preferred: the format a client that can produce several should
+    send (Windows' IPP class driver and Mopria clients read it to choose).  PWG raster is
+    the cheapest for this box to print (a band decoder, no PDF renderer), then Apple
+    raster, then PDF."""
+    for fmt in ("image/pwg-raster", "image/urf", "application/pdf"):
+        if fmt in formats:
+            return fmt
+    return formats[0] if formats else "application/octet-stream"
 
 
 def supply_value(printer: Printer) -> list[bytes]:
@@ -248,6 +264,7 @@ class PrinterAttributes:
         yield "copies-supported", Range(1, caps.max_copies)
         yield "document-format-default", "application/octet-stream"
         yield "document-format-supported", caps.formats
+        yield "document-format-preferred", preferred_format(caps.formats)
         if "application/pdf" in caps.formats:
             yield "document-password-supported", DOCUMENT_PASSWORD_MAX
         yield "finishings-default", 3
@@ -317,6 +334,7 @@ class PrinterAttributes:
         yield "output-bin-supported", ["face-down"]
         yield "overrides-supported", ["document-number", "document-numbers", "pages"]
         yield "page-ranges-supported", True
+        yield "mopria-certified", MOPRIA_CERTIFIED
         yield "pages-per-minute", caps.ppm
         yield "pdl-override-supported", "attempted"
         yield "print-color-mode-default", "color" if caps.color else "monochrome"

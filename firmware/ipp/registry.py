@@ -330,6 +330,10 @@ job-impressions-supported           rangeOfInteger(0:MAX)
 job-media-sheets-supported          rangeOfInteger(0:MAX)
 pages-per-minute                    integer(0:MAX)
 pages-per-minute-color              integer(0:MAX)
+# What driverless clients read beyond the PWG specifications: Windows' IPP class driver
+# and Mopria (see firmware.ipp.printer_attributes)
+document-format-preferred           mimeMediaType
+mopria-certified                    text(MAX)
 # PWG 5100.11 / 5100.13 / 5100.14 (IPP Everywhere)
 document-format-varying-attributes  1setOf type2 keyword
 document-password-supported         integer(0:1023)

@@ -328,10 +328,12 @@ class Responder:
             call.job = job
 
     def _printer_for_path(self, path: str) -> Printer | None:
-        if path in ("/ipp/print", ""):
+        """The printer at an IPP resource; case does not matter (see System.printer)."""
+        folded = path.casefold()
+        if folded in ("/ipp/print", ""):
             return self.system.default_printer
-        if path.startswith("/ipp/print/"):
-            return self.system.printers.get(path[len("/ipp/print/"):])
+        if folded.startswith("/ipp/print/"):
+            return self.system.printer(path[len("/ipp/print/"):])
         return None
 
     # ------------------------------------------------------------------ helpers

@@ -384,3 +384,23 @@ def test_encrypted_pdf_prints_with_its_document_password(ipp: Client, server: Da
     too_long = send(server.ipp_port, msg, data)
     assert too_long.status in (Status.CLIENT_ERROR_BAD_REQUEST,
                                Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED)
+
+
+def test_paths_ignore_case(make_daemon: type[Daemon]) -> None:
+    """Windows and Mopria lowercase the rp they discovered: /ipp/print/office reaches
+    the printer named Office, in the URI and in the HTTP path alike."""
+    daemon = make_daemon(extra_config="[printer:Office]\nport = emulated:\nrate = 0\n").start()
+    for path in ("/ipp/print/office", "/ipp/print/OFFICE", "/ipp/print/Office"):
+        uri = f"ipp://127.0.0.1:{daemon.ipp_port}{path}"
+        msg = request(Operation.GET_PRINTER_ATTRIBUTES, uri,
+                      requested_attributes=["printer-name", "mopria-certified",
+                                            "document-format-preferred"])
+        reply = send(daemon.ipp_port, msg, path=path)
+        assert reply.status == OK, (path, reply.find("status-message"))
+        assert reply.find("printer-name") == ["Office"]
+        assert reply.find("mopria-certified") == ["1.3"]
+        assert reply.find("document-format-preferred") == ["image/pwg-raster"]
+    missing = request(Operation.GET_PRINTER_ATTRIBUTES,
+                      f"ipp://127.0.0.1:{daemon.ipp_port}/ipp/print/offices")
+    assert send(daemon.ipp_port, missing, path="/ipp/print/offices").status == (
+        Status.CLIENT_ERROR_NOT_FOUND)
