@@ -50,6 +50,8 @@ class Capabilities:
     margins: tuple[int, int, int, int] = (423, 423, 423, 423)
     #: Pages per minute, for the IPP pages-per-minute attribute.
     ppm: int = 20
+    #: Colour pages per minute (pages-per-minute-color, RFC 8011 §5.4.37); 0: as ppm.
+    ppm_color: int = 0
     max_copies: int = 99
 
     @property

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from firmware import __version__
 from firmware.capabilities import Capabilities
 from firmware.ipp.codec import AttributeGroup, pre_encode
-from firmware.ipp.ops_rfc3380 import JOB_SETTABLE, PRINTER_SETTABLE
+from firmware.ipp.ops_rfc3380 import JOB_SETTABLE, PRINTER_SETTABLE_ATTRIBUTES
 from firmware.ipp.registry import make_attribute
 from firmware.ipp.tags import DelimiterTag, Operation, ValueTag
 from firmware.ipp.template import CHECKS, CONTENT_OPTIMIZE, PRINT_SCALING
@@ -336,6 +336,8 @@ class PrinterAttributes:
         yield "page-ranges-supported", True
         yield "mopria-certified", MOPRIA_CERTIFIED
         yield "pages-per-minute", caps.ppm
+        if caps.color:  # RFC 8011 §5.4.37: only a colour printer reports it
+            yield "pages-per-minute-color", caps.ppm_color or caps.ppm
         yield "pdl-override-supported", "attempted"
         yield "print-color-mode-default", "color" if caps.color else "monochrome"
         yield "print-color-mode-supported", ["auto", *caps.color_modes]
@@ -367,7 +369,7 @@ class PrinterAttributes:
         yield "printer-name", printer.name
         yield "printer-organization", [ident.organization]
         yield "printer-organizational-unit", [""]
-        yield "printer-settable-attributes-supported", list(PRINTER_SETTABLE)
+        yield "printer-settable-attributes-supported", PRINTER_SETTABLE_ATTRIBUTES
         yield "printer-resolution-default", Resolution(caps.default_resolution,
                                                        caps.default_resolution)
         yield "printer-resolution-supported", resolutions
