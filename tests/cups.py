@@ -2,7 +2,7 @@
 
 Usage::
 
-    with PrivateCups() as cups:             # its own 0755 directory under /tmp
+    with PrivateCups() as cups:             # its own 0755 directory, removed after
         cups.run("lpadmin", "-p", "T", "-E", "-v", daemon.uri, "-m", "everywhere")
         cups.run("lp", "-d", "T", str(document))
         assert cups.wait_idle(60)
@@ -22,8 +22,10 @@ filters and backends run as user ``lp`` and must reach the spool and TempDir bel
 (``mkdtemp`` gives 0700, so the mode is set explicitly), and so must every directory
 above it: under pytest's ``tmp_path`` (below /tmp/pytest-of-root, mode 0700) the filters
 cannot even open the queue's PPD ("The PPD file could not be opened.") and jobs stay
-pending.  Hence the default ``root=None``: a fresh ``/tmp/cups-XXXX`` (0755) that
-:meth:`stop` removes again.  A given ``root`` is checked and refused when user lp could
+pending.  Hence the default ``root=None``: a fresh ``cups-XXXX`` (0755) in
+:func:`tests.scratch.lp_tmp` -- the test run's TMPDIR when lp can reach it, /tmp outside
+a test run -- that :meth:`stop` removes again (the run's directory goes at the end of
+the session in any case).  A given ``root`` is checked and refused when user lp could
 not reach it.  The domain-socket path must stay under 108 bytes, so keep ``root`` short.
 """
 
@@ -41,6 +43,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+
+from tests.scratch import lp_tmp
 
 CUPSD = "/usr/sbin/cupsd"
 SOCKET_PATH_MAX = 107
@@ -78,7 +82,7 @@ class PrivateCups:
         self.extra_env = dict(extra_env or {})
         self.own_root = root is None
         if root is None:
-            root = Path(tempfile.mkdtemp(prefix="cups-", dir="/tmp"))
+            root = Path(tempfile.mkdtemp(prefix="cups-", dir=lp_tmp()))
         self.root = Path(root).resolve()
         blocked = lp_blocking_ancestor(self.root)
         if blocked is not None:
@@ -87,7 +91,7 @@ class PrivateCups:
             raise ValueError(
                 f"{blocked} is not searchable by others (mode {blocked.stat().st_mode & 0o7777:o}):"
                 " cupsd's filters run as user lp and could not reach the spool or the PPDs;"
-                " use PrivateCups() (a directory under /tmp) or a world-searchable parent"
+                " use PrivateCups() (a directory of its own) or a world-searchable parent"
             )
         self.port = port or free_port()
         self.log_level = log_level

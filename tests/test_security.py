@@ -56,10 +56,8 @@ def test_tls_versions_and_plain_http_on_one_port(daemon: Daemon) -> None:
     assert over_tls.status == Status.SUCCESSFUL_OK
 
 
-def test_ipptool_over_ipps_passes_ipp_2_0(daemon: Daemon, tmp_path: Path) -> None:
-    from tests.samples import suite_documents
-
-    docs = suite_documents(ROOT / "tests" / "data" / "generated" / "ipptool")
+def test_ipptool_over_ipps_passes_ipp_2_0(daemon: Daemon, sample_documents: Path) -> None:
+    docs = sample_documents
     uri = daemon.uri.replace("ipp://", "ipps://")
     # With -T (an I/O timeout), ipptool (CUPS 2.4.2, GnuTLS) once dropped every TLS
     # connection: it took the TLS 1.3 session tickets we sent after the handshake for a

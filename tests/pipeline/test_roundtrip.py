@@ -23,7 +23,6 @@ from firmware.pipeline.drivers import DRIVERS
 from firmware.pipeline.readers.pwg import write_pwg
 from firmware.pipeline.readers.urf import write_urf
 from tests.daemon import Daemon
-from tests.ipp.test_ipptool import DOCS
 from tests.pipeline.helpers import (
     THRESHOLD,
     blurred_mae,
@@ -41,7 +40,6 @@ from tests.pipeline.helpers import (
     sample_photo,
     whiten_outside,
 )
-from tests.samples import suite_documents
 
 A4 = "iso_a4_210x297mm"
 LETTER = "na_letter_8.5x11in"
@@ -88,9 +86,8 @@ def daemons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Daem
 
 
 @pytest.fixture(scope="module")
-def pdf_a4() -> Path:
-    suite_documents(DOCS)
-    return DOCS / "document-a4.pdf"
+def pdf_a4(sample_documents: Path) -> Path:
+    return sample_documents / "document-a4.pdf"
 
 
 def run(daemon: Daemon, spec: Printer, data: bytes, fmt: str, **attrs: object) -> list[Path]:

@@ -2,11 +2,14 @@
 
 Net-snmp here has no MIB files: every OID is numeric (``-On``) and strings are printed
 in hex (``-Ox``) when a whole tree is walked, so each value stays on one line.  The tools
-read no host configuration and write their persistent state under a private directory.
+read no host configuration and keep their persistent state (``SNMP_PERSISTENT_DIR``, what
+would be /var/lib/snmp and ~/.snmp) in a directory made for this process in TMPDIR --
+the test run's own (tests/scratch.py) -- and removed when the process ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -16,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-PRIVATE = Path(tempfile.gettempdir()) / "printbridge-netsnmp-clients"
 
 #: The USM users the SNMP tests configure (pass phrases of 8+ characters, RFC 3414).
 USER = "nms"
@@ -42,10 +43,25 @@ def require_tools() -> None:
         pytest.skip("net-snmp tools missing: apt-get install snmp (scripts/setup-system.sh test)")
 
 
+_private: Path | None = None
+
+
+def private_dir() -> Path:
+    """The clients' configuration, MIB and persistent directory: empty when first made."""
+    global _private
+    if _private is None or not _private.is_dir():
+        _private = Path(tempfile.mkdtemp(prefix="netsnmp-clients-"))
+        atexit.register(shutil.rmtree, _private, True)
+        # The tools make this on first use and say so on stderr ("Created directory:"),
+        # which tests read for the agent's faults: on a machine's first run too.
+        (_private / "cert_indexes").mkdir(mode=0o700)
+    return _private
+
+
 def env() -> dict[str, str]:
-    PRIVATE.mkdir(exist_ok=True)
-    return dict(os.environ, SNMPCONFPATH=str(PRIVATE), SNMP_PERSISTENT_DIR=str(PRIVATE),
-                MIBS="", MIBDIRS=str(PRIVATE), HOME=str(PRIVATE))
+    private = str(private_dir())
+    return dict(os.environ, SNMPCONFPATH=private, SNMP_PERSISTENT_DIR=private, MIBS="",
+                MIBDIRS=private, HOME=private)
 
 
 def run(tool: str, auth: list[str], host: str, *args: str, timeout: float = 1.0,

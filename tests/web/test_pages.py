@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.cookiejar
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -12,12 +13,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.daemon import ROOT, Daemon, document, wait_for
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
 PASSWORD = "correct horse battery"
 PAGES = {
     "/": ["Status", "Ready to print", "Black Toner", "Alert log", "Printer started"],
@@ -170,14 +171,21 @@ def headless(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
         )
 
 
-def test_chromium_renders_every_page(server: Daemon) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def test_chromium_renders_every_page(server: Daemon, tmp_path: Path) -> None:
+    """Every page's DOM as Chromium builds it, and a screenshot of it that this run's
+    Chromium wrote (in this test's own directory, which nothing wrote before)."""
     for path, texts in PAGES.items():
         url = f"http://127.0.0.1:{server.ipp_port}{path}"
-        dom = headless(url, "--dump-dom").stdout
+        dom = headless(url, "--dump-dom")
+        assert dom.returncode == 0, (path, dom.stderr[-3000:])
         for text in texts:
-            assert text in dom, (path, text)
+            assert text in dom.stdout, (path, text)
         name = path.strip("/") or "status"
-        shot = ARTIFACTS / f"web-{name}.png"
-        headless(url, f"--screenshot={shot}")
-        assert shot.exists() and shot.stat().st_size > 5000, shot
+        shot = tmp_path / f"web-{name}.png"
+        assert not shot.exists()
+        result = headless(url, f"--screenshot={shot}")
+        assert result.returncode == 0, (path, result.stderr[-3000:])
+        png = shot.read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR", path
+        assert struct.unpack(">II", png[16:24]) == (1000, 900), path  # --window-size
+        assert len(png) > 5000, (path, len(png))

@@ -18,7 +18,6 @@ from firmware.pipeline.page import Page
 from firmware.pipeline.readers import DocumentError, RenderContext
 from firmware.pipeline.readers.jpeg import JpegReader
 from firmware.pipeline.readers.pdf import PdfReader
-from tests.ipp.test_ipptool import DOCS
 from tests.pipeline.helpers import (
     THRESHOLD,
     blurred_mae,
@@ -28,7 +27,6 @@ from tests.pipeline.helpers import (
     sample_photo,
     whiten_outside,
 )
-from tests.samples import suite_documents
 
 RES = 100
 CAPS = Capabilities(resolutions=[RES], default_resolution=RES, color=True,
@@ -113,9 +111,8 @@ def test_jpeg_fill_covers_the_printable_area_and_errors(tmp_path: Path,
 
 
 @pytest.fixture(scope="module")
-def pdf_a4() -> Path:
-    suite_documents(DOCS)
-    return DOCS / "document-a4.pdf"
+def pdf_a4(sample_documents: Path) -> Path:
+    return sample_documents / "document-a4.pdf"
 
 
 def test_pdf_bands_match_pdfium_and_page_ranges(pdf_a4: Path) -> None:
@@ -140,7 +137,7 @@ def test_pdf_bands_match_pdfium_and_page_ranges(pdf_a4: Path) -> None:
 
 
 def test_pdf_media_follows_the_page_and_landscape_turns(tmp_path: Path, pdf_a4: Path) -> None:
-    letter = DOCS / "document-letter.pdf"
+    letter = pdf_a4.with_name("document-letter.pdf")
     (media,) = {p.device.media for p in PdfReader().pages(letter, context())}
     assert media == "na_letter_8.5x11in"
     forced = {p.device.media for p in PdfReader().pages(letter, context(media="iso_a4_210x297mm"))}

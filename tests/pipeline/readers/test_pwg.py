@@ -16,7 +16,6 @@ from firmware.pipeline.readers import DocumentError, RenderContext
 from firmware.pipeline.readers.pwg import PwgHeader, PwgReader, header_bytes, write_pwg
 from firmware.pipeline.readers.raster import shift_bits
 from firmware.pipeline.readers.urf import UrfReader, write_urf
-from tests.ipp.test_ipptool import DOCS
 from tests.samples import read_pwg_headers
 
 
@@ -69,10 +68,9 @@ def test_every_raster_type_decodes(tmp_path: Path, raster_type: str) -> None:
     assert pages == 2
 
 
-def test_ghostscript_samples_decode_with_their_headers() -> None:
-    path = DOCS / "pwg-raster-samples-300dpi/sgray-8/document-a4-sgray-8-300dpi.pwg"
-    if not path.exists() or path.stat().st_size == 0:
-        pytest.skip("ipptool samples not generated")
+def test_ghostscript_samples_decode_with_their_headers(ipptool_documents: Path) -> None:
+    path = (ipptool_documents
+            / "pwg-raster-samples-300dpi/sgray-8/document-a4-sgray-8-300dpi.pwg")
     headers = read_pwg_headers(path)
     pages = list(PwgReader().pages(path, context()))  # each closed as the next comes
     assert len(pages) == len(headers) == 3
