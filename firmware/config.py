@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware.boards import load_board
+from firmware.media import check_country
 
 DEFAULT_CONFIG_PATH = Path("/etc/printbridge/printbridge.conf")
 #: How a setting says yes or no (INI values are text; TOML board profiles give booleans).
@@ -55,6 +56,10 @@ class Config:
     write_timeout: float = 0.5
     log_level: str = "info"
     contact: str = ""
+    #: Where the printer is (ISO 3166 two-letter code, upper case; "" unknown): the paper
+    #: loaded unless ``media_ready`` says (Letter in US and CA, A4 elsewhere).  Without
+    #: it the service's locale (LC_ALL, LC_PAPER, LANG) decides (firmware.media.paper_for).
+    country: str = ""
     network: dict[str, Any] = field(default_factory=dict)
     #: The board's CPU class (``low``, ``mid``, ``high``, ``pc``) for sizing buffers/workers.
     cpu_class: str = "pc"
@@ -90,6 +95,11 @@ def _set_daemon_key(cfg: Config, key: str, value: Any, base: Path) -> None:
         setattr(cfg, key, float(value))
     elif key in {"listen", "log_level", "contact"}:
         setattr(cfg, key, str(value))
+    elif key == "country":
+        try:
+            cfg.country = check_country(str(value))
+        except ValueError as exc:
+            raise ValueError(f"[daemon] country = {value!r}: {exc}") from None
     else:
         raise ValueError(f"unknown setting [daemon] {key}")
 

@@ -12,7 +12,7 @@ import asyncio
 import enum
 import time
 import uuid as uuidlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from firmware.alerts import ALERT_FOR_CONDITION, POWER_UP, AlertKind
@@ -68,7 +68,11 @@ class Supply:
 
 @dataclass(slots=True)
 class MediaTray:
-    """An input tray and what is loaded in it (prtInputEntry; media-col-ready)."""
+    """An input tray and what is loaded in it (RFC 3805 prtInputEntry; IPP media-ready,
+    RFC 8011 §5.2.11, and media-col-ready, PWG 5100.7 §6.3).  The printer cannot tell
+    what paper is in it: the administrator says (``media_ready``, Set-Printer-Attributes,
+    the web settings page), or the country's paper is assumed (firmware.media.paper_for).
+    """
 
     source: str = "main"
     media: str = "iso_a4_210x297mm"
@@ -148,7 +152,15 @@ class Printer:
         self.supplies: list[Supply] = [
             Supply(1, "toner", "black", "Black Toner", -2, 100, "#000000")
         ]
-        self.trays: list[MediaTray] = [MediaTray()]
+        #: One tray per media source the driver declares, loaded with its default media.
+        caps = self.capabilities
+        media_type = caps.media_types[0] if caps.media_types else "stationery"
+        self.trays: list[MediaTray] = [
+            MediaTray(source, caps.default_media, media_type) for source in caps.media_sources
+        ] or [MediaTray()]
+        #: media-default (what a job that names no media gets) is the first tray's paper,
+        #: unless the configuration fixes it (``default_media``).
+        self.default_follows_ready = True
         self.counters = Counters()
         self.port_conditions: frozenset[PortCondition] = frozenset()
         self.port_connected = False
@@ -179,6 +191,43 @@ class Printer:
     def dnssd_name(self) -> str:
         """The name clients discover the printer by (IPP printer-dns-sd-name)."""
         return self.identity.dnssd_name or self.identity.name
+
+    # -- media loaded
+    def tray(self, source: str) -> MediaTray | None:
+        return next((t for t in self.trays if t.source == source), None)
+
+    def check_ready(self, source: str, media: str, media_type: str | None = None) -> None:
+        """ValueError unless tray ``source`` may be said to hold ``media`` (and
+        ``media_type``): only what the driver prints (media-supported,
+        media-type-supported) can be ready, so clients never offer what cannot print."""
+        caps = self.capabilities
+        if self.tray(source) is None:
+            raise ValueError(f"no tray {source!r} (trays: "
+                             f"{', '.join(t.source for t in self.trays)})")
+        if media not in caps.media:
+            raise ValueError(f"{media} is not supported by this printer (supported: "
+                             f"{', '.join(caps.media)})")
+        if media_type is not None and media_type not in caps.media_types:
+            raise ValueError(f"media type {media_type} is not supported by this printer "
+                             f"(supported: {', '.join(caps.media_types)})")
+
+    def load_media(self, ready: Mapping[str, str],
+                   types: Mapping[str, str] | None = None) -> None:
+        """Say what is loaded: tray source -> media name (and media type).  Everything is
+        checked before anything changes; media-default follows the first tray unless the
+        configuration fixes it.  Whoever calls this announces the change
+        (:meth:`firmware.system.System.set_media_ready`)."""
+        types = types or {}
+        trays = {tray.source: tray for tray in self.trays}
+        for source in ready.keys() | types.keys():
+            kept = trays[source].media if source in trays else ""
+            self.check_ready(source, ready.get(source, kept), types.get(source))
+        for source, media in ready.items():
+            trays[source].media = media
+        for source, media_type in types.items():
+            trays[source].media_type = media_type
+        if self.default_follows_ready and self.trays:
+            self.capabilities.default_media = self.trays[0].media
 
     # -- derived state
     @property

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 import uuid as uuidlib
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from firmware import __version__
 from firmware.config import Config, PrinterConfig
 from firmware.events import EventBus, EventKind
 from firmware.job import Document, Job, JobState
+from firmware.media import paper_for, parse_media_ready
 from firmware.pipeline import Pipeline
 from firmware.pipeline.drivers import select_driver
 from firmware.printer import Identity, Printer
@@ -70,6 +71,15 @@ class System:
         self.background: set[asyncio.Task[None]] = set()
         self._printer_dir = config.state_dir / "printers"
         self._printer_dir.mkdir(exist_ok=True)
+        #: The paper loaded where nothing says otherwise: by ``[daemon] country``, else
+        #: the service's locale (LC_ALL, LC_PAPER, LANG): Letter in US/CA, else A4.
+        self.paper = paper_for(config.country, os.environ)
+        log.debug("paper loaded by default: %s (country %r, LC_ALL %r, LC_PAPER %r, "
+                  "LANG %r)", self.paper, config.country, os.environ.get("LC_ALL", ""),
+                  os.environ.get("LC_PAPER", ""), os.environ.get("LANG", ""))
+        #: Per printer, what the configuration loads in each tray (source -> media): an
+        #: administrator's later choice stands until this changes.
+        self._configured_ready: dict[str, dict[str, str]] = {}
         for pcfg in config.printers:
             self._add_printer(pcfg)
 
@@ -100,6 +110,7 @@ class System:
         printer.paused = bool(saved.get("paused", False))
         printer.accepting = bool(saved.get("accepting", True))
         self._restore_settings(printer, saved)
+        self._load_ready_media(printer, pcfg, saved)
         if pcfg.policy not in ("open", "authenticated"):
             raise ValueError(f"printer {pcfg.name}: policy must be open or authenticated")
         printer.auth_policy = pcfg.policy
@@ -128,6 +139,7 @@ class System:
 
     def save_printer(self, printer: Printer) -> None:
         """Persist what must survive a restart: the UUID, counters, admin state."""
+        configured = self._configured_ready.get(printer.name, {})
         data = {
             "uuid": printer.uuid,
             "counters": {
@@ -138,6 +150,12 @@ class System:
             "paused": printer.paused,
             "accepting": printer.accepting,
             "settings": {key: getattr(printer.identity, key) for key in SETTABLE_IDENTITY},
+            # What each tray holds, and what the configuration said when it was saved.
+            "trays": {
+                tray.source: {"media": tray.media, "type": tray.media_type,
+                              "configured": configured.get(tray.source, "")}
+                for tray in printer.trays
+            },
         }
         atomic_write(self._printer_file(printer.name), json.dumps(data).encode())
 
@@ -148,6 +166,77 @@ class System:
         for key, value in saved.get("settings", {}).items():
             if key in SETTABLE_IDENTITY and isinstance(value, str):
                 setattr(printer.identity, key, value)
+
+    def _configured_media(self, printer: Printer, pcfg: PrinterConfig) -> dict[str, str]:
+        """What the configuration loads in each tray: ``media_ready`` where it names a
+        size the driver prints, else ``default_media`` when set, else the country's
+        paper (:attr:`paper`) when the driver prints it, else the driver's default (a
+        receipt roll).  A malformed ``media_ready`` is a configuration error; a size
+        this printer's driver lacks (the driver can follow the printer plugged in) is
+        logged and the default loaded instead."""
+        caps = printer.capabilities
+        if "default_media" in pcfg.options and caps.default_media in caps.media:
+            fallback = caps.default_media
+        elif self.paper in caps.media:
+            fallback = self.paper
+        else:
+            fallback = caps.default_media
+        configured = {tray.source: fallback for tray in printer.trays}
+        text = pcfg.options.get("media_ready", "").strip()
+        if not text:
+            return configured
+        try:
+            wanted = parse_media_ready(text)
+        except ValueError as exc:
+            raise ValueError(f"printer {pcfg.name}: media_ready = {text}: {exc}") from None
+        for source, media in wanted.items():
+            source = source or printer.trays[0].source
+            try:
+                printer.check_ready(source, media)
+            except ValueError as exc:
+                log.warning("printer %s: media_ready: %s; tray %s has %s", pcfg.name, exc,
+                            source, configured.get(source, fallback))
+                continue
+            configured[source] = media
+        return configured
+
+    def _load_ready_media(self, printer: Printer, pcfg: PrinterConfig,
+                          saved: dict[str, Any]) -> None:
+        """Load the trays: the configuration's media, or what an administrator set later
+        (Set-Printer-Attributes, the web page) as long as the configuration still says
+        what it said then -- an edited ``printbridge.conf`` wins again."""
+        printer.default_follows_ready = "default_media" not in pcfg.options
+        configured = self._configured_media(printer, pcfg)
+        self._configured_ready[printer.name] = configured
+        ready, types = dict(configured), {}
+        trays = saved.get("trays", {})
+        for source, entry in (trays.items() if isinstance(trays, dict) else ()):
+            if not isinstance(entry, dict) or entry.get("configured") != configured.get(source):
+                continue
+            media, media_type = str(entry.get("media")), entry.get("type")
+            kind = str(media_type) if media_type else None
+            try:
+                printer.check_ready(str(source), media, kind)
+            except ValueError as exc:
+                log.warning("printer %s: saved tray %s: %s", printer.name, source, exc)
+                continue
+            ready[source] = media
+            if kind:
+                types[source] = kind
+        printer.load_media(ready, types)
+
+    async def set_media_ready(self, printer: Printer, ready: Mapping[str, str],
+                              types: Mapping[str, str] | None = None) -> None:
+        """Say what paper is loaded (tray source -> media name, and media type): what
+        IPP's media-ready and media-col-ready report (RFC 8011 §5.2.11, PWG 5100.7 §6.3)
+        and, unless ``default_media`` is configured, what media-default becomes.  Only
+        sizes the driver prints are accepted (ValueError, nothing changed).  Saved so it
+        survives a restart; announced as printer-config-changed (RFC 3995), which also
+        renews what IPP built from the configuration.  Called by Set-Printer-Attributes
+        and the web settings page alike."""
+        printer.load_media(ready, types)
+        await self._save_in_order(printer)
+        printer.changed(EventKind.PRINTER_CONFIG_CHANGED)
 
     async def set_identity(self, printer: Printer, **values: str) -> None:
         for key, value in values.items():

@@ -8,9 +8,10 @@ changed), and by the .deb's postinst.  Every step is idempotent:
    where they exist, ``dialout`` and ``gpio``), the systemd units (``systemd/``), the udev
    rules, a modules-load.d file, the state directory.
 2. ``printbridge.txt`` from the boot partition (``/boot/firmware`` or ``/boot``):
-   ``/etc/printbridge/printbridge.conf`` (board, printer name and port), the ``admin``
-   user's password (``firmware.users.UserDB``), the host name, Wi-Fi (a NetworkManager
-   keyfile or wpa_supplicant.conf, whichever the system uses; the regulatory country as
+   ``/etc/printbridge/printbridge.conf`` (board, printer name and port; the Wi-Fi
+   country as ``[daemon] country``, which sets the paper loaded), the ``admin`` user's
+   password (``firmware.users.UserDB``), the host name, Wi-Fi (a NetworkManager keyfile
+   or wpa_supplicant.conf, whichever the system uses; the regulatory country as
    ``cfg80211.ieee80211_regdom=`` on the kernel command line, as Raspberry Pi Imager
    does), a static address, and the dhcpcd block for the board's interfaces.
 3. The secrets (admin password, Wi-Fi passphrase) are blanked in printbridge.txt once
@@ -231,6 +232,10 @@ class Provisioner:
         parser.set("daemon", "board", settings.get("board") or
                    parser.get("daemon", "board", fallback="auto"))
         parser.set("daemon", "state_dir", parser.get("daemon", "state_dir", fallback=STATE_DIR))
+        if settings.get("wifi_country"):
+            # The country Wi-Fi is licensed in is where the printer is: its paper size
+            # (Letter in US and CA, A4 elsewhere; firmware.media.paper_for).
+            parser.set("daemon", "country", settings["wifi_country"].upper())
         printers = [s for s in parser.sections() if s.startswith("printer:")]
         name = settings.get("printer_name") or (printers[0].split(":", 1)[1] if printers
                                                  else "Printbridge")

@@ -228,12 +228,26 @@ class WebUI:
         raise self.back("/jobs", f"Job {job.id}: {action} {'done' if ok else 'not possible'}")
 
     async def save_settings(self, request: web.Request) -> web.Response:
+        """The settings form: the printer's descriptive text and, per tray, the paper
+        loaded (``media.SOURCE``), each through the System method IPP's
+        Set-Printer-Attributes uses too.  Fields not posted stay as they are."""
         _, form = await self.admin_form(request)
-        values = {key: str(form.get(key, "")).strip()[:127]
-                  for key in ("location", "info", "organization", "geo_location")}
-        if values["geo_location"] and not values["geo_location"].startswith("geo:"):
+        printer = self.system.default_printer
+        values = {key: str(form[key]).strip()[:127]
+                  for key in ("location", "info", "organization", "geo_location")
+                  if key in form}
+        if values.get("geo_location") and not values["geo_location"].startswith("geo:"):
             raise web.HTTPBadRequest(text="the geo location must be a geo: URI\n")
-        await self.system.set_identity(self.system.default_printer, **values)
+        posted = [(tray, str(form.get(f"media.{tray.source}", tray.media)).strip())
+                  for tray in printer.trays]
+        ready = {tray.source: media for tray, media in posted if media != tray.media}
+        if ready:
+            try:
+                await self.system.set_media_ready(printer, ready)
+            except ValueError as exc:
+                raise web.HTTPBadRequest(text=f"{exc}\n") from None
+        if values:
+            await self.system.set_identity(printer, **values)
         raise self.back("/settings", "Settings saved")
 
     async def change_password(self, request: web.Request) -> web.Response:

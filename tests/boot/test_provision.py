@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware.config import load_config
 from firmware.image.provision import (
     APPLIED,
     Provisioner,
@@ -16,6 +17,7 @@ from firmware.image.provision import (
     parse_txt,
     scrub,
 )
+from firmware.media import LETTER, paper_for
 from firmware.users import UserDB
 
 TEMPLATE = (Path(__file__).resolve().parent.parent.parent / "firmware/image/files/printbridge.txt")
@@ -98,6 +100,7 @@ def test_first_boot(target: Path) -> None:
     assert conf.get("daemon", "board") == "auto"
     assert conf.get("daemon", "state_dir") == "/var/lib/printbridge"
     assert conf.get("printer:Office", "port") == "serial:/dev/ttyUSB0?baud=9600"
+    assert conf.get("daemon", "country") == "GB"  # the paper size follows (A4)
     # the admin password, through firmware.users.UserDB
     users = UserDB(target / "var/lib/printbridge/users")
     admin = users.authenticate("admin", "s3cret-pass")
@@ -191,6 +194,8 @@ def test_zero2w_has_no_wired_interface(target: Path, tmp_path: Path,
     assert "allowinterfaces wlan0\n" in dhcpcd and "interface wlan0\nstatic" in dhcpcd
     wpa = (target / "etc/wpa_supplicant/wpa_supplicant.conf").read_text()
     assert "country=US\n" in wpa and 'ssid="Shop"' in wpa and 'psk="12345678"' in wpa
+    conf = load_config(target / "etc/printbridge/printbridge.conf", "generic")
+    assert conf.country == "US" and paper_for(conf.country, {}) == LETTER
 
 
 def test_parse_and_scrub() -> None:
