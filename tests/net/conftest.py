@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests import scratch
 from tests.net.lab import Lab, Link, Namespace, Printbridge
 
 TOOLS = ("ip", "dnsmasq", "dhcpcd", "dbus-daemon", "avahi-daemon", "avahi-browse", "ippfind")
@@ -33,8 +34,9 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
     reason = _missing()
     if reason:
         pytest.skip(reason)
-    # Under /tmp, 0755: cupsd's backends (user lp) reach the private D-Bus socket here.
-    work = Path(tempfile.mkdtemp(prefix="pbt-", dir="/tmp"))
+    # In the run's directory that user lp can reach (0755): cupsd's backends use the
+    # private D-Bus socket here.
+    work = Path(tempfile.mkdtemp(prefix="pbt-", dir=scratch.lp_tmp()))
     os.chmod(work, 0o755)
     lab = Lab(work)
     try:
