@@ -197,6 +197,8 @@ def left_behind(allowed: tuple[Path, ...] = ()) -> list[str]:
     top of each tree), Python's and pytest's caches and ``allowed`` directories aside."""
     found: list[str] = []
     for path in sorted({p for p in _created if os.path.lexists(p)}):
+        if owns(path):  # made before it became the run's (lp_tmp's second directory)
+            continue
         parts = Path(path).parts
         if "__pycache__" in parts or ".pytest_cache" in parts:
             continue
