@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon import ROOT, Daemon, wait_for
-from tests.samples import SAMPLE_DOCS, pwg_raster_samples, suite_documents
+from tests.daemon import Daemon, wait_for
+from tests.samples import SAMPLE_DOCS
 
 SUITES = [
     ("1.1", "ipp-1.1.test"),
@@ -23,15 +23,12 @@ SUITES = [
     ("2.2", "ipp-2.2.test"),
     ("2.0", "ipp-everywhere.test"),
 ]
-DOCS = ROOT / "tests" / "data" / "generated" / "ipptool"
 
 
 @pytest.fixture(scope="session")
-def documents() -> Path:
-    """The documents the suites name, generated once and cached outside git."""
-    suite_documents(DOCS)
-    pwg_raster_samples(DOCS, (300, 600), ("black_1", "sgray_8"))
-    return DOCS
+def documents(ipptool_documents: Path) -> Path:
+    """The documents the suites name, made for this run (tests/conftest.py)."""
+    return ipptool_documents
 
 
 def run_suite(daemon: Daemon, documents: Path, version: str, suite: str,
