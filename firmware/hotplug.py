@@ -223,12 +223,15 @@ class Hotplug:
                 continue
             if self._claimed(item):
                 continue
-            name = queue_name(item.make_and_model, set(self.system.printers))
+            taken = set(self.system.printers) | {e["name"] for e in self.known.values()}
+            name = queue_name(item.make_and_model, taken)
             entry = {"name": name, "uri": item.uri, "make_and_model": item.make_and_model,
                      "device_id": item.device_id}
-            self.system.add_printer(self._config_for(entry), start=True)
+            # The name is on disk before the queue exists: a client that sees the queue
+            # (or a power cut right after) can rely on it keeping that name.
             self.known[item.key] = entry
             await loop.run_in_executor(self.system.spool.executor, self._save)
+            self.system.add_printer(self._config_for(entry), start=True)
             log.info("hotplug: new printer %s: %s on %s (%s)", name, item.make_and_model,
                      item.uri, item.key)
             added.append(name)
