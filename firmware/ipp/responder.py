@@ -12,6 +12,7 @@ import asyncio
 import base64
 import functools
 import logging
+import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -42,6 +43,13 @@ from firmware.printer import Printer
 from firmware.system import SpoolFullError, SubmissionError, System
 
 log = logging.getLogger(__name__)
+
+#: An HTTP Host the URIs we report can be built from (RFC 9110 §7.2, RFC 3986 §3.2.2):
+#: a DNS name or IPv4 address, or an IPv6 literal in brackets with an optional zone
+#: (RFC 6874: ``%25`` + zone; ``%`` alone as clients send it), then an optional port.
+URI_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9.])?"
+    r"|\[[0-9A-Fa-f:.]{2,45}(?:%(?:25)?[A-Za-z0-9._~-]{1,32})?\])(?::[0-9]{1,5})?")
 
 #: Operation modules beyond RFC 8011's core, each with HANDLERS and JOB_TARGETS.
 EXTENSIONS = (ops_rfc3998, ops_rfc3380, ops_documents)
@@ -288,6 +296,11 @@ class Responder:
             if problem:
                 raise IppError(Status.CLIENT_ERROR_BAD_REQUEST,
                                f"operation attribute {attr.name}: {problem}")
+        if not URI_HOST.fullmatch(call.ctx.host):
+            # Every URI we answer with is built from it (printer-uri-supported, job-uri,
+            # printer-icons ...): a Host that is not host[:port] would forge them.
+            raise IppError(Status.CLIENT_ERROR_BAD_REQUEST,
+                           "the HTTP Host is not a host name or address with a port")
 
     def _resolve_target(self, call: Call) -> None:
         """printer-uri (+ job-id) or job-uri → the printer and job (RFC 8011 §4.1.5)."""

@@ -69,9 +69,10 @@ def tls_client() -> ssl.SSLContext:
 
 def post(port: int, body: bytes | Iterable[bytes], *, path: str = "/ipp/print",
          content_length: int | None = None, timeout: float = 30, tls: bool = False,
-         auth: tuple[str, str] | None = None) -> Response:
-    """POST application/ipp; an iterable body is sent from a thread while the answer is read,
-    so a server that answers early (and stops reading) does not deadlock the test."""
+         auth: tuple[str, str] | None = None, host: str | None = None) -> Response:
+    """POST application/ipp (``host``: the Host header, default the address used); an
+    iterable body is sent from a thread while the answer is read, so a server that answers
+    early (and stops reading) does not deadlock the test."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     if tls:
         sock = tls_client().wrap_socket(sock)
@@ -87,7 +88,7 @@ def post(port: int, body: bytes | Iterable[bytes], *, path: str = "/ipp/print",
         if auth is not None:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
             login = f"Authorization: Basic {token}\r\n"
-        head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{login}"
+        head = (f"POST {path} HTTP/1.1\r\nHost: {host or f'127.0.0.1:{port}'}\r\n{login}"
                 f"Content-Type: application/ipp\r\nContent-Length: {length}\r\n\r\n").encode()
 
         def send() -> None:
@@ -116,5 +117,6 @@ def post(port: int, body: bytes | Iterable[bytes], *, path: str = "/ipp/print",
 
 
 def send(port: int, message: Message, document: bytes = b"", path: str = "/ipp/print",
-         tls: bool = False, auth: tuple[str, str] | None = None) -> Response:
-    return post(port, encode(message) + document, path=path, tls=tls, auth=auth)
+         tls: bool = False, auth: tuple[str, str] | None = None,
+         host: str | None = None) -> Response:
+    return post(port, encode(message) + document, path=path, tls=tls, auth=auth, host=host)

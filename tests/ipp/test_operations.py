@@ -404,3 +404,52 @@ def test_paths_ignore_case(make_daemon: type[Daemon]) -> None:
                       f"ipp://127.0.0.1:{daemon.ipp_port}/ipp/print/offices")
     assert send(daemon.ipp_port, missing, path="/ipp/print/offices").status == (
         Status.CLIENT_ERROR_NOT_FOUND)
+
+
+#: Hosts a client may have reached the printer by: its .local name, an IPv6 link-local
+#: literal with its zone, and an address and port of a port forward.
+CLIENT_HOSTS = ["pbtest.local:631", "[fe80::1%25eth0]:8631", "203.0.113.9:16310"]
+
+
+@pytest.mark.parametrize("host", CLIENT_HOSTS)
+def test_uris_follow_the_host_the_client_used(ipp: Client, server: Daemon, host: str) -> None:
+    """Every URI the printer reports is built from the Host the request came with, so a
+    client that came by address, by .local name or through a port forward can use them
+    (printer, job and document URIs; icons, more-info, supply-info)."""
+    uri = f"ipp://{host}/ipp/print"
+    msg = request(Operation.GET_PRINTER_ATTRIBUTES, uri)
+    reply = send(server.ipp_port, msg, host=host)  # a poll: the fast path answers it
+    assert reply.status == OK, reply.find("status-message")
+    uris = [*reply.find("printer-uri-supported"), *reply.find("printer-icons"),
+            *reply.find("printer-more-info"), *reply.find("printer-supply-info-uri")]
+    assert len(uris) >= 6
+    for value in uris:
+        assert value.split("/")[2] == host, value
+    job = request(Operation.PRINT_JOB, uri, document_format="application/octet-stream")
+    printed = send(server.ipp_port, job, document(1000, seed=3), host=host)  # aiohttp's path
+    assert printed.status == OK, printed.find("status-message")
+    assert printed.find("job-uri")[0].split("/")[2] == host
+    job_id = int(printed.find("job-id")[0])
+    attrs = send(server.ipp_port, request(Operation.GET_JOB_ATTRIBUTES, uri, job_id=job_id),
+                 host=host)
+    for name in ("job-uri", "job-printer-uri", "job-more-info"):
+        assert attrs.find(name)[0].split("/")[2] == host, name
+    docs = send(server.ipp_port, request(Operation.GET_DOCUMENT_ATTRIBUTES, uri, job_id=job_id,
+                                         document_number=1), host=host)
+    assert docs.status == OK, docs.find("status-message")
+    for name in ("document-job-uri", "document-printer-uri"):
+        assert docs.find(name)[0].split("/")[2] == host, name
+
+
+@pytest.mark.parametrize("host", ["evil.example/x?", "user@printer:631", "a b"])
+def test_a_host_that_is_not_host_port_is_refused(ipp: Client, server: Daemon,
+                                                 host: str) -> None:
+    """A Host the URIs cannot be built from is a bad request (RFC 9112 §3.2), on the fast
+    path and aiohttp's alike; the printer goes on serving everyone else."""
+    reply = send(server.ipp_port, request(Operation.GET_PRINTER_ATTRIBUTES, server.uri),
+                 host=host)
+    assert reply.http_status == 400 or reply.status == Status.CLIENT_ERROR_BAD_REQUEST
+    job = request(Operation.PRINT_JOB, server.uri, document_format="application/octet-stream")
+    reply = send(server.ipp_port, job, b"data", host=host)
+    assert reply.http_status == 400 or reply.status == Status.CLIENT_ERROR_BAD_REQUEST
+    assert ipp(Operation.GET_PRINTER_ATTRIBUTES).status == OK
