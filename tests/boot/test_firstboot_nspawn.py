@@ -1,8 +1,10 @@
 """The first boot, for real: ``make image`` → the boot partition's files → firstboot.sh
 inside ``systemd-nspawn`` on a Debian root built with debootstrap (cached between runs),
 then that root booted with systemd as PID 1, where printbridge.service must come up
-(Type=notify), answer Get-Printer-Attributes on port 631 as its own user, and be
-restarted by the systemd watchdog when its event loop blocks.
+(Type=notify), answer Get-Printer-Attributes on port 631 as its own user, serve every
+front end once as tests/test_installed_wheel.py asks of a wheel installed on the host
+(web pages, IPP, SNMP, raw 9100, LPD, the admin socket, ``printbridge probe``: see
+FRONTENDS), and be restarted by the systemd watchdog when its event loop blocks.
 
 Slow (the first run debootstraps a Debian root): ``make test-image`` runs it; ``make
 test`` skips it.  The wheelhouse is built for this machine (x86_64), because nspawn runs
@@ -65,12 +67,18 @@ Version: 3.11.2-1+b1
 
 """
 
-SETTINGS = """printer_name = Office
+PRINTER = "Office"
+ADMIN_PASSWORD = "first-boot-secret"
+SETTINGS = f"""printer_name = {PRINTER}
 printer_port = emulated:
 hostname = pbtest
-admin_password = first-boot-secret
+admin_password = {ADMIN_PASSWORD}
 board = generic
 """
+#: The web pages and a text each must show (tests/test_installed_wheel.py's list).
+PAGES = {"/": "Status", "/jobs": "Queue", "/settings": "Printer settings",
+         "/network": "Host name", "/security": "Administrator password",
+         "/maintenance": "Maintenance", "/login": "Log in"}
 
 IPP_PROBE = r'''
 import http.client, struct, sys
@@ -90,6 +98,351 @@ print("ipp-has-office=%s" % (b"Office" in reply))
 print("ipp-has-printer-state=%s" % (b"printer-state" in reply))
 '''
 
+#: Every front end once against the daemon the first boot installed, from inside the
+#: booted container (no net-snmp or ipptool there: the standard library, and pysnmp and
+#: Pillow from /opt/printbridge's venv): each web page and what it links, the admin pages
+#: after logging in (a test page that prints), IPP Get-Printer-Attributes and two Print-Jobs
+#: (bytes as sent; a JPEG converted to PCL), an SNMP GET and Printer MIB walk, raw 9100 and
+#: LPD jobs (bytes as sent), ``printbridge status`` and ``print`` over the admin socket and
+#: ``printbridge probe``.  One ``key=ok`` (or ``key=FAIL why``) line per check; jobs are
+#: followed through the admin socket and compared with what the emulated printer received.
+FRONTENDS = (f"PRINTER = {PRINTER!r}\nPASSWORD = {ADMIN_PASSWORD!r}\nPAGES = {PAGES!r}\n"
+             + r'''
+import asyncio, configparser, hashlib, http.client, http.cookiejar, io, json, random, re
+import socket, struct, subprocess, time, urllib.error, urllib.parse, urllib.request
+from pathlib import Path
+
+STATE = Path("/var/lib/printbridge")
+CONF = "/etc/printbridge/printbridge.conf"
+CLI = "/opt/printbridge/bin/printbridge"
+conf = configparser.ConfigParser(interpolation=None)
+conf.read(CONF)
+IPP = conf.getint("daemon", "ipp_port", fallback=631)
+SNMP = conf.getint("daemon", "snmp_port", fallback=161)
+RAW = conf.getint("daemon", "raw_port", fallback=9100)
+LPD = conf.getint("daemon", "lpd_port", fallback=515)
+COMMUNITY = conf.get("snmp", "communities", fallback="public").split(",")[0].strip()
+BASE = f"http://127.0.0.1:{IPP}"
+
+
+class Fail(Exception):
+    pass
+
+
+def need(condition, what):
+    if not condition:
+        raise Fail(what)
+
+
+def report(key, check):
+    """One line per check: key=ok, or key=FAIL and why (on one line)."""
+    try:
+        detail = check()
+        line = "ok" if detail is None else str(detail)
+    except Exception as exc:
+        line = f"FAIL {type(exc).__name__}: {exc}"
+    print(f"{key}={' | '.join(line.splitlines())[:2000]}", flush=True)
+
+
+def document(size, seed, pages=1):
+    """Printer data with exactly `pages` form feeds (the emulator counts a page each)."""
+    body = bytearray(b if b != 0x0C else 0x20 for b in random.Random(seed).randbytes(size))
+    for i in range(pages):
+        body[min(size - 1, (i + 1) * (size // pages) - 1)] = 0x0C
+    return bytes(body)
+
+
+# -- the admin socket, as `printbridge status` uses it: jobs and their states
+def admin(request):
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(30)
+        sock.connect(str(STATE / "printbridge.sock"))
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            data += piece
+    reply = json.loads(data)
+    need(reply.get("ok"), f"admin socket: {reply}")
+    return reply
+
+
+def jobs():
+    printers = admin({"command": "status"})["status"]["printers"]
+    return {int(j["id"]): j for p in printers for j in p["jobs"]}
+
+
+def finished(before, job_id=None, timeout=30):
+    """The new job (job_id, or the one job not in `before`) once it ended: its id."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = jobs()
+        new = [i for i in now if i not in before] if job_id is None else [job_id]
+        if len(new) == 1 and new[0] in now and now[new[0]]["state"] in (
+                "completed", "aborted", "canceled"):
+            need(now[new[0]]["state"] == "completed", f"job {now[new[0]]}")
+            return new[0]
+        need(len(new) <= 1, f"more than one new job: {new}")
+        need(time.monotonic() < deadline, f"no finished job in {timeout} s: {now}")
+        time.sleep(0.2)
+
+
+def received(job_id):
+    return (STATE / "output" / str(job_id) / "received.bin").read_bytes()
+
+
+def same(job_id, data):
+    got = received(job_id)
+    need(got == data, f"job {job_id}: printer got {len(got)} bytes "
+                      f"(sha256 {hashlib.sha256(got).hexdigest()[:12]}), sent {len(data)}")
+
+
+# -- the web pages, one browser with cookies that does not follow redirects
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+browser = urllib.request.build_opener(
+    urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+
+
+def http_get(path, form=None):
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    try:
+        with browser.open(BASE + path, data=data, timeout=30) as reply:
+            return reply.status, reply.headers.get_content_type(), reply.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get_content_type(), err.read()
+
+
+referenced = set()
+
+
+def page(path, text):
+    def check():
+        status, ctype, body = http_get(path)
+        need((status, ctype) == (200, "text/html"), f"{status} {ctype} {body[:200]!r}")
+        html = body.decode()
+        need(text in html, f"no {text!r} on the page")
+        need(PRINTER in html, f"no {PRINTER!r} on the page")
+        referenced.update(re.findall(
+            r'<(?:link|img|script)\b[^>]*?(?:href|src)="(/[^"?]*)"', html))
+    return check
+
+
+TYPES = {".css": "text/css", ".png": "image/", ".ico": "image/"}
+
+
+def asset(path):
+    def check():
+        status, ctype, body = http_get(path)
+        need(status == 200 and body, f"{status} {ctype} {body[:200]!r}")
+        suffix = path[path.rfind("."):]
+        need(ctype.startswith(TYPES.get(suffix, "")), f"content type {ctype}")
+    return check
+
+
+def logged_in():
+    status, _, body = http_get("/login", {"user": "admin", "password": PASSWORD,
+                                          "next": "/maintenance"})
+    need(status == 303, f"login: {status} {body[:200]!r}")
+    status, ctype, body = http_get("/maintenance")
+    need((status, ctype) == (200, "text/html"), f"maintenance: {status} {ctype}")
+    match = re.search(rb'name="csrf" value="([^"]+)"', body)
+    need(match, "no CSRF token on the maintenance page after logging in")
+    status, ctype, body = http_get("/maintenance/log")
+    need((status, ctype) == (200, "text/plain") and body, f"log: {status} {ctype}")
+    before = jobs()
+    status, _, body = http_get("/maintenance/test-page", {"csrf": match[1].decode()})
+    need(status == 303, f"test page: {status} {body[:200]!r}")
+    finished(before)
+
+
+# -- IPP
+def attr(tag, name, value):
+    return (bytes([tag]) + struct.pack(">H", len(name)) + name
+            + struct.pack(">H", len(value)) + value)
+
+
+def ipp(operation, attrs, data=b""):
+    body = struct.pack(">BBHI", 2, 0, operation, 1) + b"\x01"
+    for tag, name, value in [(0x47, "attributes-charset", "utf-8"),
+                             (0x48, "attributes-natural-language", "en"),
+                             (0x45, "printer-uri", f"ipp://localhost:{IPP}/ipp/print"), *attrs]:
+        body += attr(tag, name.encode(), value.encode())
+    conn = http.client.HTTPConnection("127.0.0.1", IPP, timeout=30)
+    conn.request("POST", "/ipp/print", body + b"\x03" + data,
+                 {"Content-Type": "application/ipp"})
+    reply = conn.getresponse()
+    raw = reply.read()
+    need(reply.status == 200, f"HTTP {reply.status} {raw[:200]!r}")
+    values, name, i = {}, "", 8
+    while i < len(raw) and raw[i] != 0x03:
+        tag, i = raw[i], i + 1
+        if tag < 0x10:  # a group delimiter
+            continue
+        length = struct.unpack(">H", raw[i:i + 2])[0]
+        name = raw[i + 2:i + 2 + length].decode() or name  # empty: another value of name
+        i += 2 + length
+        length = struct.unpack(">H", raw[i:i + 2])[0]
+        values.setdefault(name, []).append(raw[i + 2:i + 2 + length])
+        i += 2 + length
+    status = struct.unpack(">H", raw[2:4])[0]
+    need(status < 0x100, f"IPP status 0x{status:04x} {values.get('status-message')}")
+    return values
+
+
+def get_printer_attributes():
+    values = ipp(0x000B, [(0x44, "requested-attributes", "all")])
+    need(values.get("printer-name") == [PRINTER.encode()],
+         f"printer-name {values.get('printer-name')}")
+    for name in ("printer-state", "printer-make-and-model", "ipp-versions-supported",
+                 "document-format-supported"):
+        need(name in values, f"no {name}")
+
+
+def print_job(data, fmt):
+    before = jobs()
+    values = ipp(0x0002, [(0x42, "requesting-user-name", "probe"),
+                          (0x42, "job-name", f"probe {fmt}"), (0x49, "document-format", fmt)],
+                 data)
+    need("job-id" in values, f"no job-id in {sorted(values)}")
+    return finished(before, struct.unpack(">i", values["job-id"][0])[0])
+
+
+def ipp_print_job():
+    data = document(40_000, seed=71, pages=2)
+    same(print_job(data, "application/octet-stream"), data)
+
+
+def ipp_print_jpeg():
+    from PIL import Image  # the installed venv's Pillow, as the pipeline uses it
+
+    jpeg = io.BytesIO()
+    Image.new("L", (300, 200), 128).save(jpeg, "JPEG")
+    job_id = print_job(jpeg.getvalue(), "image/jpeg")
+    need(received(job_id).startswith(b"\x1b"), "the printer got no PCL for the JPEG")
+    need((STATE / "output" / str(job_id) / "page-1.png").is_file(), "no page rendered")
+
+
+# -- SNMP (pysnmp from the installed venv)
+def snmp():
+    from pysnmp.hlapi.v3arch.asyncio import (CommunityData, ContextData, ObjectIdentity,
+                                             ObjectType, SnmpEngine, UdpTransportTarget,
+                                             bulk_walk_cmd, get_cmd)
+
+    async def run():
+        engine = SnmpEngine()
+        try:
+            target = await UdpTransportTarget.create(("127.0.0.1", SNMP), timeout=3, retries=1)
+            community = CommunityData(COMMUNITY, mpModel=1)
+            error, status, _, binds = await get_cmd(
+                engine, community, target, ContextData(),
+                ObjectType(ObjectIdentity("1.3.6.1.2.1.1.1.0")),
+                ObjectType(ObjectIdentity("1.3.6.1.2.1.25.3.2.1.3.1")))
+            need(not error and not int(status), f"GET: {error} {status}")
+            descr, device = (str(value) for _, value in binds)
+            rows = 0
+            async for error, status, _, binds in bulk_walk_cmd(
+                    engine, community, target, ContextData(), 0, 25,
+                    ObjectType(ObjectIdentity("1.3.6.1.2.1.43")), lexicographicMode=False):
+                need(not error and not int(status), f"walk: {error} {status}")
+                rows += len(binds)
+            return descr, device, rows
+        finally:
+            engine.close_dispatcher()
+
+    descr, device, rows = asyncio.run(asyncio.wait_for(run(), 60))
+    print(f"snmp-sysdescr={descr}")
+    print(f"snmp-hrdevicedescr={device}")
+    need(descr, "empty sysDescr")
+    need(rows > 20, f"Printer MIB walk: {rows} values")
+
+
+# -- raw 9100 and LPD
+def raw_9100():
+    data = document(60_000, seed=72)
+    before = jobs()
+    with socket.create_connection(("127.0.0.1", RAW), timeout=10) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        need(sock.recv(1) == b"", "the raw port sent something back")
+    same(finished(before), data)
+
+
+def lpd():
+    data = document(5000, seed=73)
+    control = b"Hhost1\nPalice\nJprobe lpd\nldfA001host1\nNlpd.txt\n"
+    before = jobs()
+    with socket.create_connection(("127.0.0.1", LPD), timeout=10) as sock:
+        for part in (b"\x02lp\n", b"\x03%d dfA001host1\n" % len(data), data + b"\x00",
+                     b"\x02%d cfA001host1\n" % len(control), control + b"\x00"):
+            sock.sendall(part)
+            need(sock.recv(1) == b"\x00", f"refused at {part[:20]!r}")
+    job_id = finished(before)
+    same(job_id, data)
+    need(jobs()[job_id]["user"] == "alice", f"user {jobs()[job_id]['user']!r}")
+
+
+# -- the command line: the admin socket and the port probe
+def cli(*args):
+    proc = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=60)
+    need(proc.returncode == 0,
+         f"exit {proc.returncode}: {proc.stdout[-500:]} {proc.stderr[-1500:]}")
+    return proc.stdout
+
+
+def cli_status():
+    text = cli("status", "--state-dir", str(STATE), "--config", CONF)
+    need(f"Printer {PRINTER}: idle" in text and f":{IPP}/" in text, text)
+
+
+def cli_probe():
+    text = cli("probe")
+    need("found (usb, usblp, parallel)" in text, text)
+    text = cli("probe", "emulated:", "-o", "output=/var/tmp/probe-output")
+    need("conditions ready" in text and "driver     pcl5" in text, text)
+
+
+def cli_print(folder):
+    def check():
+        data = document(3000, seed=74)
+        path = Path(folder) / "admin.prn"
+        path.write_bytes(data)
+        path.chmod(0o644)
+        before = jobs()
+        reply = cli("print", str(path), "--state-dir", str(STATE), "--config", CONF)
+        need(re.fullmatch(r"job \d+ accepted\n", reply), reply)
+        same(finished(before), data)
+    return check
+
+
+for path, text in PAGES.items():
+    report(f"web{path}", page(path, text))
+for path in sorted(referenced):
+    report(f"web{path}", asset(path))
+report("web-assets", lambda: " ".join(sorted(referenced)))
+report("web-admin", logged_in)
+report("ipp-attributes", get_printer_attributes)
+report("ipp-print-job", ipp_print_job)
+report("ipp-print-jpeg", ipp_print_jpeg)
+report("snmp", snmp)
+report("raw-9100", raw_9100)
+report("lpd", lpd)
+report("cli-status", cli_status)
+report("cli-probe", cli_probe)
+# `printbridge print` hands the daemon a path to open: one it can see, since the unit's
+# PrivateTmp= and ProtectHome= hide /tmp, /var/tmp and /root from it.
+report("cli-print", cli_print("/srv"))
+''')
+FRONTEND_CHECKS = [*(f"web{path}" for path in PAGES), "web/static/style.css",
+                   "web/favicon.ico", "web/icon-48.png", "web-admin", "ipp-attributes",
+                   "ipp-print-job", "ipp-print-jpeg", "snmp", "raw-9100", "lpd", "cli-status",
+                   "cli-probe", "cli-print"]
+
 BLOCK = r'''
 import json, socket
 s = socket.socket(socket.AF_UNIX)
@@ -107,6 +460,11 @@ wait_active
 echo "active=$(systemctl is-active printbridge.service)" > $out
 echo "user=$(stat -c %U /proc/$(systemctl show -P MainPID printbridge.service))" >> $out
 /opt/printbridge/bin/python /usr/local/lib/ipp_probe.py >> $out 2>&1
+started=$(date +%s)
+timeout 120 /opt/printbridge/bin/python /usr/local/lib/frontends.py >> $out 2> /tmp/frontends.err
+echo "frontends-rc=$?" >> $out
+echo "frontends-seconds=$(( $(date +%s) - started ))" >> $out
+sed 's/^/stderr: /' /tmp/frontends.err >> $out
 echo "restarts-before=$(systemctl show -P NRestarts printbridge.service)" >> $out
 echo "pid-before=$(systemctl show -P MainPID printbridge.service)" >> $out
 /opt/printbridge/bin/python /usr/local/lib/block.py
@@ -209,6 +567,7 @@ def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
     (root / "usr/local/lib").mkdir(parents=True, exist_ok=True)
     (root / "usr/local/lib/ipp_probe.py").write_text(IPP_PROBE)
     (root / "usr/local/lib/block.py").write_text(BLOCK)
+    (root / "usr/local/lib/frontends.py").write_text(FRONTENDS)
     check = root / "usr/local/bin/pbcheck.sh"
     check.write_text(CHECK)
     check.chmod(0o755)
@@ -230,10 +589,14 @@ def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
     result = (boot / "result.txt").read_text() if (boot / "result.txt").exists() else ""
     print(result)
     values = dict(line.split("=", 1) for line in result.splitlines() if "=" in line
-                  and not line.startswith(("journal:", "verify:")))
+                  and not line.startswith(("journal:", "verify:", "stderr:")))
     assert values.get("active") == "active", result + proc.stdout[-3000:]
     assert values["user"] == "printbridge"
     assert values["ipp-status"] == "0x0000" and values["ipp-has-office"] == "True"
+    failed = {key: values.get(key, "missing") for key in FRONTEND_CHECKS
+              if values.get(key) != "ok"}
+    failed |= {key: why for key, why in values.items() if why.startswith("FAIL")}
+    assert not failed, "\n".join(f"{key}: {why}" for key, why in failed.items()) + result
     assert values["restarts-before"] == "0"
     assert int(values["restarts-after"]) >= 1 and values["pid-after"] != values["pid-before"]
     assert result.count("ipp-status=0x0000") == 2  # answering again after the restart
