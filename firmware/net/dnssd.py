@@ -186,7 +186,9 @@ class Advertiser:
         for printer in system.printers.values():
             self._add_ad(printer)
         self.state = "starting"
-        self._host_conflict = False
+        #: The host name (fqdn) a §9 conflict was seen for; "" for none.  A conflict
+        #: seen while that name was still being probed, and then given up, is stale.
+        self._host_conflict = ""
         #: printer name -> re-announce even if its records did not change
         self._dirty: dict[str, bool] = {}
         self._new: set[str] = set()
@@ -238,10 +240,10 @@ class Advertiser:
                 return
             ours = min((socket.inet_aton(a) for a in self.addresses), default=b"")
             if ours < theirs:
-                if not self._host_conflict:
+                if self._host_conflict != self.fqdn:
                     log.warning("dnssd: host name %s is also used by %s: renaming",
                                 self.fqdn, socket.inet_ntoa(theirs))
-                    self._host_conflict = True
+                    self._host_conflict = self.fqdn
             else:
                 for ad in self.ads.values():
                     if ad.registered:
@@ -425,8 +427,12 @@ class Advertiser:
         if self.zc is None:
             return
         if self._host_conflict:
-            self._host_conflict = False
-            await self._rename_host()
+            # Only if it is still about the name in use: a conflict noticed during the
+            # start-up probe was resolved by the probe's own renaming (RFC 6762 §8.1).
+            stale = self._host_conflict != self.fqdn
+            self._host_conflict = ""
+            if not stale:
+                await self._rename_host()
         for ad in self.ads.values():
             if ad.conflict:
                 ad.conflict = False
