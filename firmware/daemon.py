@@ -48,7 +48,8 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         servers.append(LpdServer(system, config.listen, config.lpd_port))
     for server in servers:
         await server.start()
-    network = await start_network(system, admin)  # after every server it advertises
+    # After every server it advertises; it keeps the TLS certificate's names current.
+    network = await start_network(system, admin, tls=listener.tls)
     if hotplug is not None:
         await hotplug.start()
     log.info(

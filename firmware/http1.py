@@ -5,6 +5,10 @@ requests without aiohttp.  The parser is strict on purpose: it accepts only what
 can frame with certainty — a request line, fields, a single decimal ``Content-Length``
 — and says "not mine" (``None`` from :func:`parse_head`) for everything else, so that
 aiohttp's full HTTP implementation handles the request instead.
+
+It also reads what an upgrade to TLS on the plain port needs (RFC 2817 §3, RFC 9110
+§7.8): the protocols a request offers in ``Upgrade`` when ``Connection`` lists
+``upgrade``, and the head again without those fields.
 """
 
 from __future__ import annotations
@@ -45,6 +49,46 @@ class RequestHead:
         """HTTP/1.1 connections persist unless the client says close (RFC 9112 §9.3)."""
         return "close" not in self.fields.get("connection", "").lower()
 
+    @property
+    def has_body(self) -> bool:
+        """A body follows the head (RFC 9112 §6.3): a non-zero or unreadable
+        ``Content-Length``, or any ``Transfer-Encoding``."""
+        return "transfer-encoding" in self.fields or (
+            "content-length" in self.fields and self.content_length != 0)
+
+    @property
+    def upgrade_offers(self) -> list[tuple[str, str]]:
+        """(protocol, version) pairs, lower-cased, the client offers to switch to
+        (RFC 9110 §7.8): ``Upgrade`` counts only when ``Connection`` lists ``upgrade``
+        (§7.6.1 — an Upgrade field a proxy passed on without it is not meant for us)."""
+        if "upgrade" not in tokens(self.fields.get("connection", "")):
+            return []
+        offers = []
+        for item in tokens(self.fields.get("upgrade", "")):
+            name, _, version = item.partition("/")
+            offers.append((name.strip(), version.strip()))
+        return offers
+
+    def without_upgrade(self) -> bytes:
+        """This head again, minus ``Upgrade`` and the ``upgrade`` connection option:
+        the request as it continues once the switch is done (RFC 2817 §3.3)."""
+        lines = [f"{self.method} {self.target} {self.version}"]
+        for name, value in self.fields.items():
+            if name == "upgrade":
+                continue
+            if name == "connection":
+                value = ", ".join(t for t in tokens(value) if t != "upgrade")
+                if not value:
+                    continue
+            lines.append(f"{name}: {value}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+
+def tokens(value: str) -> list[str]:
+    """The items of a comma-separated field value (RFC 9110 §5.6.1), lower-cased,
+    empty ones dropped."""
+    return [item.strip().lower() for item in value.split(",") if item.strip()]
+
 
 def head_complete(buffer: bytes | bytearray) -> int:
     """The size of the request head at the start of ``buffer``; 0 while incomplete."""
@@ -68,7 +112,9 @@ def parse_head(data: bytes) -> RequestHead | None:
     if len(parts) != 3:
         return None
     method, target, version = parts
-    if version != "HTTP/1.1" or not method.isalpha() or not target.startswith("/"):
+    # origin-form, or the asterisk-form of a server-wide OPTIONS (RFC 9112 §3.2.1, §3.2.4)
+    form_ok = target.startswith("/") or (target == "*" and method == "OPTIONS")
+    if version != "HTTP/1.1" or not method.isalpha() or not form_ok:
         return None
     fields: dict[str, str] = {}
     for line in lines[1:]:

@@ -5,7 +5,8 @@ request starts with a method name.  Either way the connection (after the TLS han
 goes to the IPP fast path (:mod:`firmware.ipp.fastpath`), which hands it on to aiohttp's
 protocol at the first request it does not answer itself.  The listener also enforces
 the connection limits: a global cap, a deadline for the first byte, and a TLS handshake
-timeout, so idle or slow clients cannot use up the server.
+timeout, so idle or slow clients cannot use up the server.  A plain connection can still
+become a TLS one later, by an HTTP Upgrade (RFC 2817), which the fast path performs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from firmware.ipp.fastpath import FastPath
+    from firmware.tls import ServerTls
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ class Listener:
         self.max_connections = max_connections
         self.first_byte_timeout = first_byte_timeout
         self.fast_path = fast_path
+        #: The certificate manager behind ``ssl_context`` (the network code updates it).
+        self.tls: ServerTls | None = None
         self._sock: socket.socket | None = None
         self._accepting: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
@@ -48,7 +52,8 @@ class Listener:
         """Connections being served (by aiohttp or the fast path) plus those still being
         sniffed."""
         server = self.runner.server
-        fast = len(self.fast_path.connections) if self.fast_path is not None else 0
+        fast = (len(self.fast_path.connections) + len(self.fast_path.switching)
+                if self.fast_path is not None else 0)
         return len(self._pending) + fast + (len(server.connections) if server else 0)
 
     async def start(self) -> None:

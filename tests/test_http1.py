@@ -59,3 +59,41 @@ def test_connection_close_and_response_head() -> None:
         b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n")
     date = DateCache().now()
     assert date.endswith(" GMT") and len(date) == 29
+
+
+def test_options_asterisk_form() -> None:
+    """RFC 9112 §3.2.4: ``*`` is a request target for OPTIONS only."""
+    head = parse_head(b"OPTIONS * HTTP/1.1\r\nHost: printer.local\r\n\r\n")
+    assert head is not None and (head.method, head.target) == ("OPTIONS", "*")
+    assert not head.has_body
+    assert parse_head(b"GET * HTTP/1.1\r\nHost: printer.local\r\n\r\n") is None
+
+
+def test_upgrade_offers_and_the_head_without_them() -> None:
+    """RFC 9110 §7.8: Upgrade counts with ``upgrade`` in Connection (§7.6.1); what
+    libcups sends for HTTP_ENCRYPTION_REQUIRED, and the request once switched."""
+    raw = (b"OPTIONS * HTTP/1.1\r\nConnection: Keep-Alive, Upgrade\r\nHost: pb.local:631\r\n"
+           b"Upgrade: TLS/1.3,TLS/1.2, TLS/1.1,TLS/1.0\r\n\r\n")
+    head = parse_head(raw)
+    assert head is not None
+    assert head.upgrade_offers == [("tls", "1.3"), ("tls", "1.2"), ("tls", "1.1"),
+                                   ("tls", "1.0")]
+    assert head.without_upgrade() == (b"OPTIONS * HTTP/1.1\r\nconnection: keep-alive\r\n"
+                                      b"host: pb.local:631\r\n\r\n")
+    again = parse_head(head.without_upgrade())
+    assert again is not None and again.upgrade_offers == [] and again.keep_alive
+    only = parse_head(b"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: TLS\r\n\r\n")
+    assert only is not None and only.upgrade_offers == [("tls", "")]
+    assert only.without_upgrade() == b"GET / HTTP/1.1\r\n\r\n"
+    # Without "upgrade" in Connection the field is not for us.
+    stray = parse_head(b"GET / HTTP/1.1\r\nUpgrade: TLS/1.2\r\n\r\n")
+    assert stray is not None and stray.upgrade_offers == []
+
+
+@pytest.mark.parametrize("fields, body", [
+    ("", False), ("Content-Length: 0\r\n", False), ("Content-Length: 5\r\n", True),
+    ("Transfer-Encoding: chunked\r\n", True), ("Content-Length: x\r\n", True),
+])
+def test_has_body(fields: str, body: bool) -> None:
+    head = parse_head(f"POST / HTTP/1.1\r\n{fields}\r\n".encode())
+    assert head is not None and head.has_body is body

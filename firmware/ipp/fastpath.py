@@ -14,6 +14,18 @@ connection aiohttp's, from that request on, with every byte still unread handed 
 the fast path never answers what it is not sure of, so both paths reply alike.
 It serves TLS connections (ipps://, what AirPrint clients use) the same way, once the
 listener has completed the handshake (:mod:`firmware.listener`).
+
+Upgrading to TLS on the plain port (RFC 2817 §3, what CUPS clients do for
+``HTTP_ENCRYPTION_REQUIRED`` and the PWG self-certification test B-5.1 checks) is done
+here too, for every request the fast path sees — every request of a connection until
+one is handed to aiohttp, so always the first: a request whose ``Connection`` lists
+``upgrade`` and whose ``Upgrade`` offers TLS 1.2 or later, without a body and with
+nothing pipelined behind it, gets ``101 Switching Protocols``; the TLS handshake follows
+on the same connection, and the request is then answered over TLS (§3.3) by a new fast
+connection — ``OPTIONS *`` here, anything else here or by aiohttp, as usual.  An offer
+that cannot be taken (a body, pipelined bytes, TLS off) is ignored, as RFC 9110 §7.8
+allows: the request is answered in the clear.  ``OPTIONS *`` (RFC 9110 §9.3.7) is
+answered here as aiohttp's middleware answers it (:mod:`firmware.server`).
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import ssl
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
@@ -40,6 +53,7 @@ from firmware.ipp.http import REALM
 from firmware.ipp.responder import AuthenticationRequired, RequestContext, Responder
 from firmware.ipp.tags import Status
 from firmware.security import RateLimiter
+from firmware.tls import TXT_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +65,37 @@ MAX_BODY = 64 * 1024
 MAX_BUFFER = 4 * (MAX_HEAD + MAX_BODY)
 #: Fields whose presence means "not a plain request": aiohttp handles them.
 NOT_PLAIN = ("transfer-encoding", "expect", "authorization", "content-encoding", "upgrade")
+#: What ``OPTIONS *`` answers: the methods the server implements (RFC 9110 §9.3.7).
+SERVER_METHODS = "GET, HEAD, OPTIONS, POST"
+#: Seconds for the TLS handshake after ``101 Switching Protocols`` (as the listener's).
+HANDSHAKE_TIMEOUT = 10.0
+
+
+def version_tuple(text: str) -> tuple[int, ...] | None:
+    """``"1.2"`` -> ``(1, 2)``; None if it is not a dotted number."""
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return None
+
+
+#: The oldest TLS version we accept, as offered in ``Upgrade: TLS/1.2``.
+MINIMUM_TLS = version_tuple(TXT_VERSION)
+
+
+def tls_offer(offers: list[tuple[str, str]]) -> str | None:
+    """The first TLS protocol in an ``Upgrade`` offer we can switch to, as the ``101``
+    answer names it (``TLS/1.2``; RFC 2817 §3.3), or None.  ``TLS`` without a version
+    means any."""
+    for name, version in offers:
+        if name != "tls":
+            continue
+        if not version:
+            return f"TLS/{TXT_VERSION}"
+        number = version_tuple(version)
+        if number is not None and MINIMUM_TLS is not None and number >= MINIMUM_TLS:
+            return f"TLS/{version}"
+    return None
 
 
 def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
@@ -98,20 +143,27 @@ class FastPath:
     """What the fast connections share; called, it makes one (a protocol factory)."""
 
     def __init__(self, responder: Responder, rate: RateLimiter, server: web.Server, *,
-                 head_timeout: float, body_timeout: float, keepalive_timeout: float) -> None:
+                 head_timeout: float, body_timeout: float, keepalive_timeout: float,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.responder = responder
         self.rate = rate
         self.server = server  # aiohttp's protocol factory, for hand-overs
         self.head_timeout = head_timeout
         self.body_timeout = body_timeout
         self.keepalive_timeout = keepalive_timeout
+        #: The server's TLS context, for upgrades on the plain port (None: TLS off).
+        self.ssl_context = ssl_context
         self.connections: set[FastConnection] = set()
+        #: Connections between ``101 Switching Protocols`` and the end of the handshake.
+        self.switching: set[asyncio.Task[None]] = set()
         self.dates = DateCache()
 
     def __call__(self) -> FastConnection:
         return FastConnection(self)
 
     def close_all(self) -> None:
+        for task in list(self.switching):
+            task.cancel()
         for connection in list(self.connections):
             connection.close()
 
@@ -168,6 +220,8 @@ class FastConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        if self.transport is None:
+            return  # TLS after an upgrade: bytes before connection_made (see _switch)
         if len(self.buffer) > MAX_BUFFER and not self.read_paused and self.transport:
             self.transport.pause_reading()
             self.read_paused = True
@@ -175,6 +229,8 @@ class FastConnection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.eof = True
+        if self.transport is None:
+            return False  # TLS after an upgrade, not yet begun (see _switch)
         self._advance()
         # Plain TCP: stay open to answer what came before the half-close, then close.
         # TLS has no half-close (asyncio closes the transport and warns if asked not to).
@@ -215,6 +271,24 @@ class FastConnection(asyncio.Protocol):
                 self._arm("idle", self.shared.keepalive_timeout, self.close)
             return False
         head = parse_head(bytes(self.buffer[:size]))
+        if head is not None and not self.secure and head.upgrade_offers:
+            token = tls_offer(head.upgrade_offers)
+            if (token is not None and self.shared.ssl_context is not None
+                    and not head.has_body and len(self.buffer) == size):
+                self._upgrade(head, token)
+                return False
+            # Otherwise the offer is ignored (RFC 9110 §7.8): answered in the clear.
+        if head is not None and head.method == "OPTIONS" and head.target == "*" \
+                and not head.has_body:
+            del self.buffer[:size]
+            self._disarm()
+            self.inline = True
+            try:
+                self._send(200, "OK", b"", keep=head.keep_alive, content_type=None,
+                           extra=[("Allow", SERVER_METHODS)])
+            finally:
+                self.inline = False
+            return not self.done
         if head is None or not plain(head):
             self._hand_over()
             return False
@@ -276,14 +350,14 @@ class FastConnection(asyncio.Protocol):
         self._send(200, "OK", encode(reply), keep=keep)
 
     def _send(self, status: int, reason: str, body: bytes, *, keep: bool,
-              content_type: str = "application/ipp",
+              content_type: str | None = "application/ipp",
               extra: list[tuple[str, str]] | None = None) -> None:
         self.task = None
         if self.done or self.transport is None:
             return
-        fields = [("Content-Type", content_type), ("Content-Length", str(len(body))),
-                  ("Date", self.shared.dates.now()), ("Server", SERVER_SOFTWARE),
-                  *(extra or [])]
+        fields = [("Content-Type", content_type)] if content_type else []
+        fields += [("Content-Length", str(len(body))), ("Date", self.shared.dates.now()),
+                   ("Server", SERVER_SOFTWARE), *(extra or [])]
         if not keep:
             fields.append(("Connection", "close"))
         self.transport.write(response_head(status, reason, fields) + body)
@@ -296,6 +370,50 @@ class FastConnection(asyncio.Protocol):
         if self.task is None and not self.done:
             self._send(408, "Request Timeout", b"request body stalled\n", keep=False,
                        content_type="text/plain; charset=utf-8")
+
+    # -- upgrading to TLS (RFC 2817 §3)
+    def _upgrade(self, head: RequestHead, token: str) -> None:
+        """``101 Switching Protocols``, then the TLS handshake on this connection; a new
+        fast connection answers ``head`` over TLS (§3.3) and whatever follows."""
+        transport = self.transport
+        assert transport is not None and self.task is None
+        self.done = True
+        self._disarm()
+        self.shared.connections.discard(self)
+        self.buffer.clear()
+        transport.write(response_head(101, "Switching Protocols", [
+            ("Connection", "Upgrade"), ("Upgrade", f"{token}, HTTP/1.1"),
+            ("Date", self.shared.dates.now()), ("Server", SERVER_SOFTWARE)]))
+        log.debug("%s: upgrading to %s (RFC 2817)", self.peer, token)
+        # Eagerly: start_tls stops this transport's reading and takes it over before the
+        # event loop can hand the client's first TLS bytes to this (plain) protocol.
+        task = start_eagerly(self._switch(transport, head.without_upgrade()))
+        if task is not None:
+            self.shared.switching.add(task)
+            task.add_done_callback(self.shared.switching.discard)
+
+    async def _switch(self, transport: asyncio.Transport, request: bytes) -> None:
+        assert self.shared.ssl_context is not None
+        secure = self.shared()
+        loop = asyncio.get_running_loop()
+        try:
+            tls = await loop.start_tls(transport, secure, self.shared.ssl_context,
+                                       server_side=True,
+                                       ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
+        except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
+            log.debug("%s: TLS handshake after the upgrade failed: %r", self.peer, exc)
+            transport.close()  # (start_tls closes it too; this is for the other errors)
+            return
+        except asyncio.CancelledError:
+            transport.close()
+            raise
+        if tls is None or tls.is_closing():
+            return
+        # start_tls does not call connection_made; bytes the client sent right after
+        # its handshake may already be in secure.buffer: the request goes before them.
+        secure.buffer[:0] = request
+        secure.connection_made(tls)
+        secure._advance()
 
     # -- endings
     def _hand_over(self) -> None:

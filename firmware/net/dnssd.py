@@ -51,7 +51,7 @@ import random
 import socket
 import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,6 +201,9 @@ class Advertiser:
         self.lpd_port = config.lpd_port
         self.raw_port = config.raw_port
         self.announcements = 0  # count of (re-)announcements, for tests and status
+        #: Called once a host name is claimed (at start, after a renaming): the TLS
+        #: certificate names it (firmware.net.network).
+        self.on_hostname: Callable[[], None] | None = None
 
     def _add_ad(self, printer: Printer) -> PrinterAd:
         base = clean_service_name(printer.name)
@@ -545,6 +548,11 @@ class Advertiser:
             self.hostname = new
         self.store.set_host(self.host_base, self.hostname)
         self.system.mdns_host = self.fqdn.rstrip(".")
+        if self.on_hostname is not None:
+            try:
+                self.on_hostname()
+            except Exception:
+                log.exception("dnssd: host name listener failed")
 
     async def _host_taken_after_probe(self) -> bool:
         """Probe the host name (RFC 6762 §8.1): three QU questions 250 ms apart with our

@@ -7,11 +7,17 @@ dhcpcd (``persistent``: the address stays for the next start).
 
 Admin socket commands (``firmware.admin``): ``dhcp-event`` from our dhcpcd hook, and
 ``net-status`` (addresses, lease, DNS-SD names) for ``printbridge`` and the tests.
+
+The TLS certificate follows the network (RFC 6125 §6.4: a client checks the name it
+connected to): whenever the addresses change or DNS-SD claims a host name (at start, or
+a new one after a conflict, RFC 6762 §9), :meth:`Network.refresh_tls` has it re-issued
+for that ``.local`` name and every address the printer serves.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from typing import TYPE_CHECKING, Any
 
 from firmware.net.addresses import AddressWatcher
@@ -23,14 +29,33 @@ from firmware.net.settings import NetworkSettings, parse_settings
 if TYPE_CHECKING:
     from firmware.admin import AdminServer
     from firmware.system import System
+    from firmware.tls import ServerTls
 
 log = logging.getLogger(__name__)
 
 
+WILDCARDS = ("", "0.0.0.0", "::")
+
+
+def expected_hostname(system: System) -> str:
+    """The host name label DNS-SD will try first: the configured one (or the OS host
+    name), or the one it moved to after a conflict and kept (:class:`NameStore`)."""
+    try:
+        settings = parse_settings(system.config.network)
+    except ValueError:
+        settings = NetworkSettings(dnssd=False)  # the network start will say what is wrong
+    base = host_label(settings.hostname or socket.gethostname())
+    if not settings.dnssd:
+        return base
+    return NameStore(system.config.state_dir / "net" / "names.json").host(base)
+
+
 class Network:
-    def __init__(self, system: System, settings: NetworkSettings) -> None:
+    def __init__(self, system: System, settings: NetworkSettings,
+                 tls: ServerTls | None = None) -> None:
         self.system = system
         self.settings = settings
+        self.tls = tls
         self.work_dir = system.config.state_dir / "net"
         self.watcher = AddressWatcher(settings.interfaces, settings.poll_interval)
         self.store = NameStore(self.work_dir / "names.json")
@@ -40,9 +65,31 @@ class Network:
             settings.hostname or "printbridge")
         self.dhcp = (DhcpClient(settings, hostname, self.work_dir, system.config.socket_path)
                      if settings.mode == "dhcp" else None)
+        self.watcher.subscribe(lambda snapshot: self.refresh_tls())
+        if self.advertiser is not None:
+            self.advertiser.on_hostname = self.refresh_tls
+
+    def served_addresses(self) -> list[str]:
+        """The addresses the printer serves at: the listen address if it is one, else
+        the usable IPv4 addresses of the interfaces, and their IPv6 link-local ones when
+        the servers listen on IPv6 too (``::``)."""
+        listen = self.system.config.listen
+        if listen not in WILDCARDS:
+            return [listen]
+        v6 = self.watcher.ipv6_link_local if listen == "::" else []
+        return [*self.watcher.ipv4, *v6]
+
+    def refresh_tls(self) -> None:
+        """Re-issue the TLS certificate if the host name or the addresses changed."""
+        if self.tls is None:
+            return
+        hostname = (self.advertiser.hostname if self.advertiser
+                    else expected_hostname(self.system))
+        self.tls.update(hostname, self.served_addresses())
 
     async def start(self) -> None:
         await self.watcher.start()
+        self.refresh_tls()
         if self.settings.mode == "static":
             try:
                 await apply_static(self.settings)
@@ -92,9 +139,11 @@ class Network:
         }
 
 
-async def start_network(system: System, admin: AdminServer | None = None) -> Network:
-    """Build the network subsystem from ``config.network`` and start it."""
-    network = Network(system, parse_settings(system.config.network))
+async def start_network(system: System, admin: AdminServer | None = None,
+                        tls: ServerTls | None = None) -> Network:
+    """Build the network subsystem from ``config.network`` and start it; ``tls`` is the
+    HTTP server's certificate manager, kept in line with the names and addresses."""
+    network = Network(system, parse_settings(system.config.network), tls)
     if admin is not None:
         admin.handlers["dhcp-event"] = network.dhcp_event
         admin.handlers["net-status"] = network.net_status

@@ -8,30 +8,34 @@ iOS and macOS.
 Keys (Bonjour Printing Specification 1.2, TXT record keys; PWG 5100.14 IPP Everywhere,
 DNS-SD discovery), and the attribute each comes from:
 
-=========== ===================================================================
-txtvers     ``1`` (the TXT record format version)
-qtotal      ``1`` (one queue behind this service)
-rp          the path of ``printer-uri-supported``, without its leading ``/``
-ty          ``printer-make-and-model``
-product     ``(`` ``printer-make-and-model`` ``)`` (the PostScript product string)
-note        ``printer-location``
-adminurl    ``printer-more-info``
-priority    ``0`` (no preference among this printer's protocols)
-pdl         ``document-format-supported`` without application/octet-stream
-URF         ``urf-supported``, comma-separated (``none`` when absent)
-UUID        ``printer-uuid`` without ``urn:uuid:``
-Color       ``T`` / ``F`` from ``color-supported``
-Duplex      ``T`` when ``sides-supported`` has a two-sided value
-TLS         the TLS version when ``uri-security-supported`` offers ``tls``; absent
-            (= no TLS) while it is ``none``
-kind        ``printer-kind``, comma-separated
-PaperMax    from the widest ``media-size-supported``: <legal-A4, legal-A4,
-            tabloid-A3, isoC-A2 or >isoC-A2 (the width thresholds PAPPL uses)
-usb_MFG     MFG / MANUFACTURER of ``printer-device-id`` (IEEE 1284)
-usb_MDL     MDL / MODEL of ``printer-device-id``
-usb_CMD     CMD / COMMAND SET of ``printer-device-id``
-air         ``uri-authentication-supported``: ``none``, or ``username,password``
-=========== ===================================================================
+================ ===================================================================
+txtvers          ``1`` (the TXT record format version)
+qtotal           ``1`` (one queue behind this service)
+rp               the path of ``printer-uri-supported``, without its leading ``/``
+ty               ``printer-make-and-model``
+product          ``(`` ``printer-make-and-model`` ``)`` (the PostScript product string)
+note             ``printer-location``
+adminurl         ``printer-more-info``
+priority         ``0`` (no preference among this printer's protocols)
+pdl              ``document-format-supported`` without application/octet-stream
+URF              ``urf-supported``, comma-separated (``none`` when absent)
+UUID             ``printer-uuid`` without ``urn:uuid:``
+Color            ``T`` / ``F`` from ``color-supported``
+Duplex           ``T`` when ``sides-supported`` has a two-sided value
+TLS              when ``uri-security-supported`` offers ``tls``: the TLS version the
+                 server accepts (:data:`firmware.tls.TXT_VERSION`, "1.2": the same setting
+                 its TLS context is made with); absent (= no TLS) while it is ``none``
+mopria-certified ``mopria-certified`` (the Mopria Alliance certification version,
+                 e.g. ``1.3``; what Mopria print services look for in DNS-SD, as CUPS and
+                 PAPPL advertise it); absent while IPP does not report it
+kind             ``printer-kind``, comma-separated
+PaperMax         from the widest ``media-size-supported``: <legal-A4, legal-A4,
+                 tabloid-A3, isoC-A2 or >isoC-A2 (the width thresholds PAPPL uses)
+usb_MFG          MFG / MANUFACTURER of ``printer-device-id`` (IEEE 1284)
+usb_MDL          MDL / MODEL of ``printer-device-id``
+usb_CMD          CMD / COMMAND SET of ``printer-device-id``
+air              ``uri-authentication-supported``: ``none``, or ``username,password``
+================ ===================================================================
 
 RFC 6763 §6.1: each ``key=value`` string is at most 255 octets; list values are cut at
 an item boundary (with a warning), text at a character boundary.
@@ -45,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from firmware.ipp.values import Attribute, Collection, NameWithLanguage, TextWithLanguage
+from firmware.tls import TXT_VERSION
 
 if TYPE_CHECKING:
     from firmware.ipp.printer_attributes import PrinterAttributes
@@ -67,10 +72,12 @@ SOURCES = frozenset({
     "uri-authentication-supported",
     "uri-security-supported",
     "urf-supported",
+    "mopria-certified",
 })
 
 TXT_STRING_MAX = 255  # octets per key=value string, RFC 6763 §6.1
-TLS_VERSION = "1.2"
+#: The ``TLS`` value: what the server's TLS context accepts at the least (see tls.py).
+TLS_VERSION = TXT_VERSION
 
 #: Largest media width (1/100 mm) -> PaperMax; the first bound not reached wins.
 PAPER_MAX = ((21000, "<legal-A4"), (29700, "legal-A4"), (42000, "tabloid-A3"),
@@ -176,6 +183,13 @@ def build_txt(values: Mapping[str, list[Any]]) -> dict[str, str]:
     }
     if "tls" in security:
         txt["TLS"] = TLS_VERSION
+    # Mopria Alliance: Mopria print services (Android, Windows) look for this key; its
+    # value is the certification version the printer claims — the IPP attribute of the
+    # same name (MOPRIA_CERTIFIED in firmware/ipp/printer_attributes.py), so the two
+    # cannot differ.
+    mopria = str(first("mopria-certified", "")).strip()
+    if mopria:
+        txt["mopria-certified"] = _fit("mopria-certified", mopria)
     for key, field in (("usb_MFG", ("MFG", "MANUFACTURER")), ("usb_MDL", ("MDL", "MODEL")),
                        ("usb_CMD", ("CMD", "COMMAND SET"))):
         value = next((device[f] for f in field if device.get(f)), "")

@@ -4,6 +4,7 @@ the limits it keeps (firmware.ipp.fastpath)."""
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 
 from firmware.ipp import Operation, Status, decode, encode
@@ -302,3 +303,113 @@ def test_stalled_document_upload_is_dropped(make_daemon: type[Daemon]) -> None:
     job_id = int(reply.find("job-id").values[0])
     daemon.wait_job(job_id)
     assert daemon.output(job_id) == data
+
+
+UPGRADE = "Connection: Upgrade\r\nUpgrade: TLS/1.3,TLS/1.2,TLS/1.1,TLS/1.0\r\n"
+
+
+def options(extra: str = "") -> bytes:
+    return f"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
+
+
+def test_options_asterisk_on_both_paths(daemon: Daemon) -> None:
+    """``OPTIONS *`` (RFC 9110 §9.3.7): the server's methods, from the fast path and,
+    on a connection aiohttp has taken over, from aiohttp alike (not a 404)."""
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as sock:
+        sock.sendall(options())
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # aiohttp's from here
+        sock.sendall(options())
+        fast, page, slow = read_responses(sock, 3)
+    assert fast[0] == slow[0] == 200 and page[0] == 200
+    assert fast[1]["allow"] == slow[1]["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert fast[2] == slow[2] == b""
+
+
+def upgrade_to_tls(sock: socket.socket, request: bytes) -> tuple[dict[str, str], ssl.SSLSocket]:
+    """Send ``request`` (with Upgrade), read the 101, do the handshake on the socket."""
+    sock.sendall(request)
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        more = sock.recv(1)
+        assert more, f"closed after {head!r}"
+        head += more
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == "HTTP/1.1 101 Switching Protocols", head
+    fields = {k.strip().lower(): v.strip() for k, _, v in
+              (line.partition(":") for line in lines[1:] if line)}
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return fields, context.wrap_socket(sock)
+
+
+def test_upgrade_to_tls_on_the_plain_port(daemon: Daemon) -> None:
+    """RFC 2817 §3: ``OPTIONS *`` with Upgrade (as libcups sends it for
+    HTTP_ENCRYPTION_REQUIRED) gets 101, the handshake follows on the same connection,
+    then the OPTIONS answer and every later request over TLS: IPP reports the ipps URI
+    of an encrypted connection, and a web page (aiohttp's) works there too."""
+    uri = daemon.uri.replace("ipp://", "ipps://")
+    body = encode(request(Operation.GET_PRINTER_ATTRIBUTES, uri, request_id=2,
+                          requested_attributes=["printer-uri-supported",
+                                                "uri-security-supported"]))
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as raw:
+        fields, tls = upgrade_to_tls(raw, options(UPGRADE))
+        assert fields["connection"] == "Upgrade"
+        assert fields["upgrade"] == "TLS/1.3, HTTP/1.1"  # the first TLS offered we accept
+        assert "content-length" not in fields  # RFC 9110 §8.6: not in a 1xx
+        with tls:
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")
+            tls.sendall(http_post(body))
+            tls.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            answered, ipp, page = read_responses(tls, 3)
+    assert answered[0] == 200 and answered[1]["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert "upgrade" not in answered[1]
+    message = decode(ipp[2])[0]
+    assert ipp[0] == 200 and message.code == Status.SUCCESSFUL_OK
+    uris = dict(zip(message.find("printer-uri-supported").values,
+                    message.find("uri-security-supported").values, strict=True))
+    assert uris["ipps://127.0.0.1/ipp/print"] == "tls"
+    assert page[0] == 200 and page[1]["content-type"].startswith("text/html")
+    assert "upgrading to TLS/1.3" in daemon.log()
+
+
+def test_upgrade_of_a_get_and_offers_not_taken(make_daemon: type[Daemon]) -> None:
+    """A GET with Upgrade is answered over TLS after the switch (by aiohttp).  Offers
+    that cannot be taken are ignored (RFC 9110 §7.8) and the request answered in the
+    clear: with a body, only TLS versions older than 1.2, or TLS off."""
+    daemon = make_daemon().start()
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as raw:
+        fields, tls = upgrade_to_tls(
+            raw, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: upgrade\r\n"
+                 b"Upgrade: TLS/1.2\r\n\r\n")
+        assert fields["upgrade"] == "TLS/1.2, HTTP/1.1"
+        with tls:
+            (status, page, _), = read_responses(tls, 1)
+    assert status == 200 and page["content-type"].startswith("text/html")
+
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=10) as sock:
+        sock.sendall(http_post(gpa(daemon, 3, "printer-state"), "Connection: Upgrade",
+                               "Upgrade: TLS/1.2"))
+        (status, _, body), = read_responses(sock, 1)
+        assert status == 200 and decode(body)[0].request_id == 3
+        sock.sendall(options("Connection: upgrade\r\nUpgrade: TLS/1.1\r\n"))
+        (status, fields, _), = read_responses(sock, 1)
+        assert status == 200 and fields["allow"] == "GET, HEAD, OPTIONS, POST"
+
+    plain = make_daemon(extra_config="[tls]\nenabled = no\n").start()
+    with socket.create_connection(("127.0.0.1", plain.ipp_port), timeout=10) as sock:
+        sock.sendall(options(UPGRADE))
+        (status, fields, _), = read_responses(sock, 1)
+    assert status == 200 and "upgrade" not in fields
+
+
+def test_failed_handshake_after_upgrade(make_daemon: type[Daemon]) -> None:
+    """A client that takes the 101 and then sends no TLS, or garbage: the connection is
+    closed (handshake timeout or error) and the slot freed."""
+    daemon = make_daemon(extra_config=FAST_LIMITS).start()
+    with socket.create_connection(("127.0.0.1", daemon.ipp_port), timeout=15) as sock:
+        sock.sendall(options(UPGRADE))
+        assert sock.recv(4096).startswith(b"HTTP/1.1 101 ")
+        sock.sendall(b"GET / HTTP/1.1\r\n\r\n")  # not a ClientHello
+        assert closed_unanswered(sock)
+    wait_for(lambda: _answers(daemon), 10, "the daemon to answer")

@@ -3,7 +3,7 @@
 A bridge in A joins the veths of B and C (one Ethernet segment); B and C use ``static``
 mode (198.51.100.2 and .3).  The second one to probe finds the names taken and becomes
 ``Twin (2)`` on host ``twin-2.local``; the chosen name is kept across restarts, even when
-the first printer is gone.
+the first printer is gone.  Its TLS certificate names ``twin-2.local`` (RFC 6125 §6.4).
 """
 
 from __future__ import annotations
@@ -77,6 +77,13 @@ def test_second_is_renamed_and_keeps_the_name(
     # The model (status, web Network page) shows the name each one claimed.
     assert c.call({"command": "status"})["status"]["mdns_host"] == "twin-2.local"
     assert b.call({"command": "status"})["status"]["mdns_host"] == "twin.local"
+    # Each TLS certificate names the host name claimed (C's was first issued for
+    # twin.local, the name it tried first) and the printer's address.
+    for daemon, host, address in ((c, "twin-2.local", "198.51.100.3"),
+                                  (b, "twin.local", "198.51.100.2")):
+        cert = tool(segment.a, "tls", address, str(daemon.ipp_port))
+        assert cert.get("dns") == ["localhost", host], cert
+        assert address in cert["ip"], cert
 
     # Both visible from A, each at its own host and address.
     assert visible(segment) == [

@@ -60,7 +60,9 @@ def expected_txt(attrs: dict[str, list[Any]]) -> dict[str, str]:
         "usb_CMD": device["CMD"],
     }
     if "tls" in attrs["uri-security-supported"]:
-        txt["TLS"] = "1.2"
+        txt["TLS"] = "1.2"  # the lowest version the server accepts (test_tls_identity.py)
+    if attrs.get("mopria-certified"):  # Mopria: the IPP attribute's value, when it has one
+        txt["mopria-certified"] = attrs["mopria-certified"][0]
     return txt
 
 

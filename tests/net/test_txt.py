@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from firmware.net.txt import TXT_STRING_MAX, build_txt, lpd_txt, paper_max, raw_txt
+from firmware.net.txt import SOURCES, TXT_STRING_MAX, build_txt, lpd_txt, paper_max, raw_txt
+from firmware.tls import MINIMUM_VERSION, TXT_VERSION
 
 A4 = {"x-dimension": [21000], "y-dimension": [29700]}
 LEGAL = {"x-dimension": [21590], "y-dimension": [35560]}
@@ -85,3 +86,16 @@ def test_other_service_types() -> None:
     txt = build_txt(attrs(**{"uri-security-supported": ["none", "tls"]}))
     assert "rp" not in raw_txt(txt) and "TLS" not in raw_txt(txt)
     assert lpd_txt(txt, "Office")["rp"] == "Office" and "TLS" not in lpd_txt(txt, "Office")
+
+
+def test_tls_version_and_mopria_follow_their_sources() -> None:
+    """``TLS`` is the version the server's TLS context accepts at the least
+    (firmware.tls); ``mopria-certified`` is the IPP attribute of the same name, present
+    only when IPP reports it."""
+    txt = build_txt(attrs(**{"uri-security-supported": ["none", "tls"],
+                             "mopria-certified": ["1.3"]}))
+    assert txt["TLS"] == TXT_VERSION == {0x0303: "1.2", 0x0304: "1.3"}[MINIMUM_VERSION.value]
+    assert txt["mopria-certified"] == "1.3"
+    assert "mopria-certified" not in build_txt(attrs())
+    assert "mopria-certified" not in build_txt(attrs(**{"mopria-certified": [""]}))
+    assert "mopria-certified" in SOURCES  # asked of Get-Printer-Attributes with the rest

@@ -13,6 +13,14 @@
 ``python -m tests.net.tools set URI NAME VALUE --user U:P``
     Set-Printer-Attributes (RFC 3380) of one text attribute, as administrator ``U``
     over TLS (``ipps://``, HTTP Basic); prints the IPP status code.
+``python -m tests.net.tools tls HOST PORT [--min V] [--max V] [--upgrade]``
+    a TLS handshake with the printer (no verification; ``--upgrade``: on a plain
+    connection after ``OPTIONS * ... Upgrade: TLS/1.2``, RFC 2817); prints (as JSON) the
+    version negotiated and the certificate's subject alternative names, or the error.
+    HOST may be ``fe80::1%eth0``.
+
+URIs may name an IPv6 link-local address with its zone, ``ipp://[fe80::1%25eth0]:631/``
+(RFC 6874).
 """
 
 from __future__ import annotations
@@ -22,12 +30,13 @@ import asyncio
 import base64
 import http.client
 import json
+import socket
 import ssl
 import sys
 import time
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from zeroconf import IPVersion, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
@@ -125,12 +134,13 @@ def _request(op: Operation, uri: str) -> Message:
 
 def _post(uri: str, host: str | None, msg: Message, user: str | None = None) -> Message:
     parts = urlsplit(uri)
+    address = unquote(parts.hostname or "")  # fe80::1%25eth0 -> fe80::1%eth0 (RFC 6874)
     conn: http.client.HTTPConnection
     if parts.scheme == "ipps":  # the printer's self-signed certificate: not verified
-        conn = http.client.HTTPSConnection(parts.hostname or "", parts.port or 631,
-                                           timeout=20, context=ssl._create_unverified_context())
+        conn = http.client.HTTPSConnection(address, parts.port or 631, timeout=20,
+                                           context=ssl._create_unverified_context())
     else:
-        conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 631, timeout=20)
+        conn = http.client.HTTPConnection(address, parts.port or 631, timeout=20)
     conn.putrequest("POST", parts.path or "/", skip_host=True)
     conn.putheader("Host", host or parts.netloc)
     if user:
@@ -155,6 +165,58 @@ def gpa(uri: str, host: str | None) -> dict[str, list[Any]]:
     return {name: [_json_safe(v) for v in attr.values] for name, attr in printer.items()}
 
 
+TLS_VERSIONS = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
+                "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+
+
+def tls_probe(host: str, port: int, minimum: str | None, maximum: str | None,
+              upgrade: bool) -> dict[str, Any]:
+    """One TLS handshake; the version and the peer certificate's names."""
+    from cryptography import x509
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if minimum or maximum:
+        context.set_ciphers("DEFAULT@SECLEVEL=0")  # let OpenSSL offer old versions at all
+    if minimum:
+        context.minimum_version = TLS_VERSIONS[minimum]
+    if maximum:
+        context.maximum_version = TLS_VERSIONS[maximum]
+    try:
+        with socket.create_connection((host, port), timeout=10) as raw:
+            if upgrade:
+                raw.sendall(b"OPTIONS * HTTP/1.1\r\nHost: printer\r\nConnection: Upgrade\r\n"
+                            b"Upgrade: TLS/1.2\r\n\r\n")
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    more = raw.recv(1)
+                    if not more:
+                        return {"error": f"closed after {head!r}"}
+                    head += more
+                if not head.startswith(b"HTTP/1.1 101 "):
+                    return {"error": head.decode("latin-1")}
+            with context.wrap_socket(raw) as tls:
+                der = tls.getpeercert(binary_form=True)
+                version = tls.version()
+                answer = b""
+                if upgrade:  # RFC 2817 §3.3: the answer to OPTIONS follows, over TLS
+                    while b"\r\n\r\n" not in answer:
+                        more = tls.recv(4096)
+                        if not more:
+                            break
+                        answer += more
+    except (OSError, ssl.SSLError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    assert der is not None
+    san = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    return {"version": version,
+            "dns": sorted(san.get_values_for_type(x509.DNSName)),
+            "ip": sorted(str(ip) for ip in san.get_values_for_type(x509.IPAddress)),
+            "answer": answer.decode("latin-1")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.net.tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,9 +239,18 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("name")
     s.add_argument("value")
     s.add_argument("--user", help="NAME:PASSWORD")
+    t = sub.add_parser("tls")
+    t.add_argument("host")
+    t.add_argument("port", type=int)
+    t.add_argument("--min", choices=sorted(TLS_VERSIONS))
+    t.add_argument("--max", choices=sorted(TLS_VERSIONS))
+    t.add_argument("--upgrade", action="store_true")
     args = parser.parse_args(argv)
-    if args.command == "browse":
-        result: Any = asyncio.run(browse(args.bind, args.types, args.timeout, args.want))
+    result: Any
+    if args.command == "tls":
+        result = tls_probe(args.host, args.port, args.min, args.max, args.upgrade)
+    elif args.command == "browse":
+        result = asyncio.run(browse(args.bind, args.types, args.timeout, args.want))
     elif args.command == "await":
         result = asyncio.run(await_resolvable(args.bind, args.type, args.name, args.address,
                                               args.timeout))
