@@ -7,6 +7,11 @@ protocol at the first request it does not answer itself.  The listener also enfo
 the connection limits: a global cap, a deadline for the first byte, and a TLS handshake
 timeout, so idle or slow clients cannot use up the server.  A plain connection can still
 become a TLS one later, by an HTTP Upgrade (RFC 2817), which the fast path performs.
+
+Listening on ``::`` means IPv4 and IPv6 (link-local included, RFC 4291 §2.5.6), as CUPS
+and network printers serve: two sockets, the IPv6 one ``IPV6_V6ONLY`` so that IPv4 peers
+keep their IPv4 addresses (not ``::ffff:a.b.c.d``) in logs and job attributes.
+:func:`bind_hosts` says the same to the other servers (raw 9100, LPD).
 """
 
 from __future__ import annotations
@@ -28,6 +33,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TLS_HANDSHAKE = 0x16
+#: The listen value meaning "every IPv4 and IPv6 address".
+DUAL_STACK = "::"
+
+
+def bind_addresses(listen: str) -> list[tuple[socket.AddressFamily, str]]:
+    """(family, address) of each socket serving ``listen``: ``::`` is both families."""
+    if listen == DUAL_STACK:
+        return [(socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")]
+    return [(socket.AF_INET6 if ":" in listen else socket.AF_INET, listen)]
+
+
+def bind_hosts(listen: str) -> list[str]:
+    """The hosts to give ``asyncio.start_server`` for ``listen`` (its IPv6 sockets are
+    IPv6-only, so ``::`` needs 0.0.0.0 beside it)."""
+    return [address for _, address in bind_addresses(listen)]
 
 
 class Listener:
@@ -43,8 +63,8 @@ class Listener:
         self.fast_path = fast_path
         #: The certificate manager behind ``ssl_context`` (the network code updates it).
         self.tls: ServerTls | None = None
-        self._sock: socket.socket | None = None
-        self._accepting: asyncio.Task[None] | None = None
+        self._socks: list[socket.socket] = []
+        self._accepting: list[asyncio.Task[None]] = []
         self._pending: set[asyncio.Task[None]] = set()
 
     @property
@@ -57,31 +77,45 @@ class Listener:
         return len(self._pending) + fast + (len(server.connections) if server else 0)
 
     async def start(self) -> None:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self.port), family=family, backlog=256,
-                                    reuse_port=False)
-        sock.setblocking(False)
-        self._sock = sock
-        self._accepting = asyncio.create_task(self._accept_loop(), name="http-accept")
+        addresses = bind_addresses(self.host)
+        for family, address in addresses:
+            try:
+                # create_server makes an AF_INET6 socket IPV6_V6ONLY (dualstack_ipv6 off).
+                sock = socket.create_server((address, self.port), family=family,
+                                            backlog=256, reuse_port=False)
+            except OSError as exc:
+                if family != socket.AF_INET6 or len(addresses) == 1:
+                    for opened in self._socks:
+                        opened.close()
+                    self._socks.clear()
+                    raise
+                # A board booted with IPv6 off (ipv6.disable=1): IPv4 still serves.
+                log.warning("http: no IPv6 (%s): listening on IPv4 only", exc)
+                continue
+            sock.setblocking(False)
+            self._socks.append(sock)
+        self._accepting = [asyncio.create_task(self._accept_loop(sock), name="http-accept")
+                           for sock in self._socks]
 
     async def stop(self) -> None:
-        if self._accepting is not None:
-            self._accepting.cancel()
+        for accepting in self._accepting:
+            accepting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._accepting
+                await accepting
+        self._accepting.clear()
         for task in list(self._pending):
             task.cancel()
-        if self._sock is not None:
-            self._sock.close()
+        for sock in self._socks:
+            sock.close()
+        self._socks.clear()
         if self.fast_path is not None:
             self.fast_path.close_all()
 
-    async def _accept_loop(self) -> None:
+    async def _accept_loop(self, listening: socket.socket) -> None:
         loop = asyncio.get_running_loop()
-        assert self._sock is not None
         while True:
             try:
-                conn, _ = await loop.sock_accept(self._sock)
+                conn, _ = await loop.sock_accept(listening)
             except OSError as exc:  # EMFILE and friends: back off instead of spinning
                 log.warning("accept failed: %s", exc)
                 await asyncio.sleep(0.1)

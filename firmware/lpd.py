@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from firmware.job import Job, JobState
+from firmware.listener import bind_hosts
 from firmware.lpd_protocol import (
     ACK,
     FORMAT_LETTERS,
@@ -47,7 +48,7 @@ class LpdServer:
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port,
+        self._server = await asyncio.start_server(self._handle, bind_hosts(self.host), self.port,
                                                   reuse_address=True, limit=STREAM_LIMIT)
 
     async def stop(self) -> None:

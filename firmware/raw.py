@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from firmware.listener import bind_hosts
 from firmware.pdl import detect_format
 from firmware.system import System
 
@@ -30,7 +31,7 @@ class RawServer:
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port,
+        self._server = await asyncio.start_server(self._handle, bind_hosts(self.host), self.port,
                                                   reuse_address=True)
 
     async def stop(self) -> None:

@@ -11,7 +11,9 @@ Nothing here touches the host's interfaces, its avahi-daemon or its resolv.conf:
   namespace of the lab (dhcpcd started by a daemon) by PID, deletes the namespaces (and
   with them the veths), the ``/etc/netns`` folders and dhcpcd's lease files of our veths.
 
-Addresses: 198.51.100.0/24 (TEST-NET-2, RFC 5737) and 169.254/16 (RFC 3927).
+Addresses: 198.51.100.0/24 (TEST-NET-2, RFC 5737) and 169.254/16 (RFC 3927); IPv6
+only where a test asks for it, and then link-local only (fe80::/64 on the veths, the
+kernel's own addresses).
 """
 
 from __future__ import annotations
@@ -72,6 +74,11 @@ class Namespace:
         out = self.ip("-4", "-o", "addr", "show", "dev", iface).stdout
         return re.findall(r"inet (\d+\.\d+\.\d+\.\d+)/", out)
 
+    def link_local6(self, iface: str) -> list[str]:
+        """The interface's IPv6 link-local addresses (fe80::/10), without scope."""
+        out = self.ip("-6", "-o", "addr", "show", "dev", iface, "scope", "link").stdout
+        return re.findall(r"inet6 (fe80:[0-9a-f:]+)/", out)
+
     def spawn(self, args: list[str], log: Path, env: dict[str, str] | None = None,
               cwd: Path = ROOT) -> subprocess.Popen[bytes]:
         return self.lab.spawn(self.cmd(*args), log, env=env, cwd=cwd)
@@ -116,17 +123,29 @@ class Lab:
         assert len(name) <= 15, name
         return name
 
-    def veth(self, a: Namespace, a_role: str, b: Namespace, b_role: str) -> tuple[str, str]:
-        """A veth pair, ``a``'s end and ``b``'s end, both up; IPv6 off (no DAD, no
-        router solicitations: nothing but what a test sends)."""
+    def veth(self, a: Namespace, a_role: str, b: Namespace, b_role: str, *,
+             ipv6: bool = False) -> tuple[str, str]:
+        """A veth pair, ``a``'s end and ``b``'s end, both up.  IPv6 off (no DAD, no
+        router solicitations: nothing but what a test sends) unless ``ipv6``: then each
+        end has the kernel's link-local address (fe80::/64, RFC 4862 §5.3), usable at
+        once (no duplicate address detection on a link of two)."""
         name_a, name_b = self.link_name(a_role), self.link_name(b_role)
         sh("ip", "link", "add", name_a, "type", "veth", "peer", "name", name_b)
         self.links += [name_a, name_b]
         sh("ip", "link", "set", name_a, "netns", a.name)
         sh("ip", "link", "set", name_b, "netns", b.name)
         for ns, name in ((a, name_a), (b, name_b)):
-            ns.run("sysctl", "-q", "-w", f"net.ipv6.conf.{name}.disable_ipv6=1")
+            if ipv6:
+                ns.run("sysctl", "-q", "-w", f"net.ipv6.conf.{name}.disable_ipv6=0")
+                ns.run("sysctl", "-q", "-w", f"net.ipv6.conf.{name}.accept_dad=0")
+                ns.run("sysctl", "-q", "-w", f"net.ipv6.conf.{name}.accept_ra=0")
+            else:
+                ns.run("sysctl", "-q", "-w", f"net.ipv6.conf.{name}.disable_ipv6=1")
             ns.ip("link", "set", name, "up")
+        if ipv6:
+            for ns, name in ((a, name_a), (b, name_b)):
+                wait_for(lambda ns=ns, name=name: ns.link_local6(name), 10,
+                         f"an IPv6 link-local address on {name}")
         return name_a, name_b
 
     def bridge(self, ns: Namespace, role: str, ports: list[str]) -> str:
@@ -207,11 +226,11 @@ class Printbridge(Daemon):
     def __init__(self, state_dir: Path, ns: Namespace, iface: str, *,
                  printer: str = "Office", hostname: str = "pbtest", mode: str = "dhcp",
                  board: str = "generic-dhcp", network: dict[str, str] | None = None,
-                 options: dict[str, str] | None = None) -> None:
+                 options: dict[str, str] | None = None, listen: str | None = None) -> None:
         net = {"mode": mode, "interfaces": iface, "hostname": hostname, "dnssd": "yes",
                "dhcp_nodelay": "yes", "poll_interval": "0.25", **(network or {})}
         super().__init__(state_dir, options=options, printer=printer, netns=ns.name,
-                         board=board, network=net)
+                         board=board, network=net, listen=listen)
         self.ipp_port, self.snmp_port, self.raw_port, self.lpd_port = 631, 161, 9100, 515
         self.ns = ns
         self.iface = iface
@@ -291,7 +310,7 @@ DBUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configu
 AVAHI_CONF = """[server]
 host-name=pbobserver{tag}
 use-ipv4=yes
-use-ipv6=no
+use-ipv6={ipv6}
 allow-interfaces={iface}
 enable-dbus=yes
 ratelimit-interval-usec=1000000
@@ -312,10 +331,11 @@ def unescape_avahi(text: str) -> str:
 
 
 class PrivateAvahi:
-    """dbus-daemon and avahi-daemon inside namespace ``ns``, on ``iface`` only."""
+    """dbus-daemon and avahi-daemon inside namespace ``ns``, on ``iface`` only; mDNS
+    over IPv6 as well with ``ipv6`` (the link then needs IPv6: :meth:`Lab.veth`)."""
 
-    def __init__(self, ns: Namespace, iface: str, work: Path) -> None:
-        self.ns, self.iface, self.work = ns, iface, work
+    def __init__(self, ns: Namespace, iface: str, work: Path, ipv6: bool = False) -> None:
+        self.ns, self.iface, self.work, self.ipv6 = ns, iface, work, ipv6
         work.mkdir(parents=True, exist_ok=True)
         os.chmod(work, 0o755)  # cupsd's backends run as lp and use the bus too
         self.bus = work / "bus"
@@ -327,7 +347,8 @@ class PrivateAvahi:
     def start(self) -> PrivateAvahi:
         (self.work / "dbus.conf").write_text(DBUS_CONF.format(socket=self.bus))
         (self.work / "avahi.conf").write_text(
-            AVAHI_CONF.format(tag=self.ns.lab.tag, iface=self.iface))
+            AVAHI_CONF.format(tag=self.ns.lab.tag, iface=self.iface,
+                              ipv6="yes" if self.ipv6 else "no"))
         self.ns.spawn(["dbus-daemon", f"--config-file={self.work / 'dbus.conf'}", "--nofork",
                        "--nopidfile"], self.work / "dbus.log")
         wait_for(self.bus.exists, 10, "the private D-Bus")
@@ -362,9 +383,11 @@ class PrivateAvahi:
                           "port": int(parts[8]), "txt": txt})
         return found
 
-    def resolve_host(self, name: str) -> str:
-        """``avahi-resolve-host-name -4``: an mDNS A query through the private avahi."""
-        out = self.ns.run("avahi-resolve-host-name", "-4", name, env=self.env).stdout.split()
+    def resolve_host(self, name: str, family: int = 4) -> str:
+        """``avahi-resolve-host-name -4`` (an mDNS A query through the private avahi),
+        or ``-6`` (AAAA)."""
+        out = self.ns.run("avahi-resolve-host-name", f"-{family}", name,
+                          env=self.env).stdout.split()
         return out[1] if len(out) == 2 and out[0] == name else ""
 
     def ippfind(self, *args: str, timeout: float = 3) -> list[str]:
@@ -387,8 +410,8 @@ class Link:
     vb: str
     a_addr: str = "198.51.100.1"
 
-    def avahi(self) -> PrivateAvahi:
-        return PrivateAvahi(self.a, self.va, self.lab.work / "avahi").start()
+    def avahi(self, ipv6: bool = False) -> PrivateAvahi:
+        return PrivateAvahi(self.a, self.va, self.lab.work / "avahi", ipv6).start()
 
 
 def tool(ns: Namespace, *args: str, timeout: float = 60) -> Any:
