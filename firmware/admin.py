@@ -1,6 +1,10 @@
 """The local admin socket: ``printbridge status``, ``emulate`` and ``print`` talk to the
 running daemon through ``<state-dir>/printbridge.sock`` (one JSON request line, one JSON
 reply line).  The socket is mode 0600: only root or the daemon's user may use it.
+
+``print`` sends the document itself after its request line (``size`` octets): the
+client reads the file with its own rights, so a file in the caller's ``/tmp`` or home
+prints although the service has a private ``/tmp`` and no access to ``/root``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from firmware.system import System
 from hal.emulated import EmulatedPort
@@ -53,7 +57,10 @@ class AdminServer:
             request = json.loads(line)
             if not isinstance(request, dict):
                 raise ValueError("request must be a JSON object")
-            reply = await self.dispatch(request)
+            if request.get("command") == "print":
+                reply = await self._print(request, reader)
+            else:
+                reply = await self.dispatch(request)
         except Exception as exc:
             reply = {"ok": False, "error": str(exc)}
         writer.write(json.dumps(reply).encode() + b"\n")
@@ -67,8 +74,6 @@ class AdminServer:
             return {"ok": True, "status": self.system.status()}
         if command == "emulate":
             return self._emulate(request)
-        if command == "print":
-            return await self._print(request)
         if command == "debug-block-loop" and os.environ.get("PRINTBRIDGE_DEBUG_HOOKS") == "1":
             # Test hook (off unless the environment turns it on): stall the event loop,
             # as a hung callback would, so the systemd watchdog test sees pings stop.
@@ -90,31 +95,43 @@ class AdminServer:
         worker.request_poll()
         return {"ok": True}
 
-    async def _print(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Spool a local file (the spool API, without any network protocol)."""
+    async def _print(self, request: dict[str, Any],
+                     reader: asyncio.StreamReader) -> dict[str, Any]:
+        """Spool the ``size`` octets that follow the request (the spool API, without any
+        network protocol).  A document cut short is not kept."""
         printer = self.system.printer(request.get("printer"))
         if printer is None:
             raise ValueError(f"no printer {request.get('printer')!r}")
-        path = Path(str(request["path"]))
+        size = request.get("size")
+        if not isinstance(size, int) or size < 0:
+            raise ValueError("print needs the document's size (octets after the request)")
 
         async def chunks() -> AsyncIterator[bytes]:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(256 * 1024):
-                    yield chunk
+            left = size
+            while left:
+                chunk = await reader.read(min(left, 256 * 1024))
+                if not chunk:
+                    raise ValueError(f"the document ended {left} octets short")
+                left -= len(chunk)
+                yield chunk
 
         job = await self.system.submit(
             printer,
             chunks(),
             format=str(request.get("format", "application/octet-stream")),
-            name=str(request.get("name") or path.name),
+            name=str(request.get("name") or "Untitled"),
             user=str(request.get("user", "local")),
             origin="local",
         )
         return {"ok": True, "job_id": job.id}
 
 
-def call(socket_path: Path, request: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
-    """Client side: send one request to the daemon and return its reply."""
+def call(socket_path: Path, request: dict[str, Any], timeout: float = 30.0,
+         document: BinaryIO | None = None) -> dict[str, Any]:
+    """Client side: send one request (and, for ``print``, the ``document`` after it)
+    to the daemon and return its reply."""
+    if document is not None:
+        request = {**request, "size": os.fstat(document.fileno()).st_size - document.tell()}
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         try:
@@ -124,6 +141,8 @@ def call(socket_path: Path, request: dict[str, Any], timeout: float = 30.0) -> d
                 f"no printbridge daemon at {socket_path} (is it running? --state-dir?)"
             ) from exc
         sock.sendall(json.dumps(request).encode() + b"\n")
+        if document is not None:
+            sock.sendfile(document)
         data = b""
         while not data.endswith(b"\n"):
             piece = sock.recv(65536)

@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from firmware import __version__
 from firmware.config import DEFAULT_CONFIG_PATH, Config, load_config
@@ -45,10 +45,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _call(args: argparse.Namespace, request: dict[str, Any]) -> dict[str, Any]:
+def _call(args: argparse.Namespace, request: dict[str, Any],
+          document: BinaryIO | None = None) -> dict[str, Any]:
     from firmware.admin import call
 
-    return call(_config(args).socket_path, request)
+    return call(_config(args).socket_path, request, document=document)
 
 
 def _level(level: int) -> str:
@@ -104,8 +105,10 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
 
 def cmd_print(args: argparse.Namespace) -> int:
-    reply = _call(args, {"command": "print", "printer": args.printer,
-                         "path": str(args.file.resolve()), "format": args.format})
+    with open(args.file, "rb") as document:
+        reply = _call(args, {"command": "print", "printer": args.printer,
+                             "name": args.file.name, "format": args.format},
+                      document=document)
     print(f"job {reply['job_id']} accepted")
     return 0
 

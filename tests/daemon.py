@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from firmware.admin import call
 
@@ -158,8 +158,10 @@ class Daemon:
         except OSError:
             return ""
 
-    def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        return call(self.state_dir / "printbridge.sock", request, timeout=10)
+    def call(self, request: dict[str, Any], document: BinaryIO | None = None
+             ) -> dict[str, Any]:
+        return call(self.state_dir / "printbridge.sock", request, timeout=10,
+                    document=document)
 
     def status(self) -> dict[str, Any]:
         printers: list[dict[str, Any]] = self.call({"command": "status"})["status"]["printers"]
@@ -172,7 +174,8 @@ class Daemon:
         self.call({"command": "emulate", "action": action, "value": value})
 
     def print_file(self, path: Path, fmt: str = "application/octet-stream") -> int:
-        reply = self.call({"command": "print", "path": str(path), "format": fmt})
+        with open(path, "rb") as fh:
+            reply = self.call({"command": "print", "name": path.name, "format": fmt}, fh)
         return int(reply["job_id"])
 
     def wait_job(self, job_id: int, state: str = "completed", timeout: float = 30) -> None:

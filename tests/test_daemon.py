@@ -162,3 +162,52 @@ def test_converter_libraries_load_only_for_a_convertible_document(
     job_id = daemon.print_file(sample_jpeg(tmp_path / "photo.jpg"), "image/jpeg")
     daemon.wait_job(job_id)
     assert {"numpy", "PIL", "pypdfium2"} <= loaded()
+
+
+def test_cli_prints_a_file_only_the_caller_can_see(daemon: Daemon, tmp_path: Path) -> None:
+    """``printbridge print`` sends the document over the admin socket: a file in the
+    caller's private /tmp (the service has PrivateTmp=, so it would not see it by name)
+    prints, byte for byte.  Here the file lives on a tmpfs mounted in a mount namespace
+    of the caller's own, which the daemon cannot see."""
+    data = document(300_000, seed=21)
+    (tmp_path / "src.prn").write_bytes(data)
+    hidden = tmp_path / "private"
+    hidden.mkdir()
+    script = (f"mount -t tmpfs tmpfs {hidden} && cp {tmp_path / 'src.prn'} {hidden}/doc.prn "
+              f"&& {sys.executable} -m firmware print {hidden}/doc.prn "
+              f"--state-dir {daemon.state_dir}")
+    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not (hidden / "doc.prn").exists()  # really out of the daemon's sight
+    job_id = int(proc.stdout.split()[1])
+    daemon.wait_job(job_id)
+    assert daemon.output(job_id) == data
+    assert daemon.job(job_id)["name"] == "doc.prn"
+
+
+def test_admin_print_cut_short_keeps_nothing(daemon: Daemon) -> None:
+    """A document that ends before its announced size is refused and its bytes are not
+    kept; the daemon no longer opens paths it is sent."""
+    import json
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(10)
+        sock.connect(str(daemon.state_dir / "printbridge.sock"))
+        sock.sendall(json.dumps({"command": "print", "size": 100_000}).encode() + b"\n")
+        sock.sendall(b"x" * 1000)
+        sock.shutdown(socket.SHUT_WR)
+        reply = json.loads(sock.makefile().readline())
+    assert reply["ok"] is False and "short" in reply["error"]
+    jobs = daemon.status()["jobs"]  # the job is on record as aborted, its bytes are not
+    assert [(j["state"], j["size"]) for j in jobs] == [("aborted", 0)]
+    assert not list((daemon.state_dir / "spool").glob("*.doc*"))
+    path_request = {"command": "print", "path": "/etc/hostname"}
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(10)
+        sock.connect(str(daemon.state_dir / "printbridge.sock"))
+        sock.sendall(json.dumps(path_request).encode() + b"\n")
+        reply = json.loads(sock.makefile().readline())
+    assert reply["ok"] is False and "size" in reply["error"]
+    assert len(daemon.status()["jobs"]) == 1

@@ -434,14 +434,15 @@ report("raw-9100", raw_9100)
 report("lpd", lpd)
 report("cli-status", cli_status)
 report("cli-probe", cli_probe)
-# `printbridge print` hands the daemon a path to open: one it can see, since the unit's
-# PrivateTmp= and ProtectHome= hide /tmp, /var/tmp and /root from it.
-report("cli-print", cli_print("/srv"))
+# `printbridge print` sends the document itself: files in root's /tmp and home print,
+# although the unit's PrivateTmp= and ProtectHome= hide both from the daemon.
+report("cli-print-tmp", cli_print("/tmp"))
+report("cli-print-home", cli_print("/root"))
 ''')
 FRONTEND_CHECKS = [*(f"web{path}" for path in PAGES), "web/static/style.css",
                    "web/favicon.ico", "web/icon-48.png", "web-admin", "ipp-attributes",
                    "ipp-print-job", "ipp-print-jpeg", "snmp", "raw-9100", "lpd", "cli-status",
-                   "cli-probe", "cli-print"]
+                   "cli-probe", "cli-print-tmp", "cli-print-home"]
 
 BLOCK = r'''
 import json, socket

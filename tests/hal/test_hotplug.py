@@ -53,8 +53,8 @@ def usb_queues(daemon: Daemon) -> dict[str, str]:
 
 
 def print_to(daemon: Daemon, name: str, path: Path) -> int:
-    reply = daemon.call({"command": "print", "printer": name, "path": str(path),
-                         "user": "tester"})
+    with open(path, "rb") as fh:
+        reply = daemon.call({"command": "print", "printer": name, "user": "tester"}, fh)
     return int(reply["job_id"])
 
 
