@@ -27,6 +27,15 @@ if [ "$target" = test ]; then
     # Debian root.
     packages="$packages mtools dosfstools e2fsprogs fdisk systemd xz-utils dpkg-dev"
     packages="$packages debootstrap systemd-container"
+    # PWG's IPP Everywhere self-certification runs libcups 3's ipptool and ippfind from
+    # ../shared/tools/ipptool3: the prebuilt ones need these libraries; where they do not
+    # run, the tests build them with its build.sh, which needs a compiler and headers.
+    packages="$packages libssl3 libpng16-16 libavahi-client3 zlib1g"
+    ipptool3="$(dirname "$0")/../../shared/tools/ipptool3"
+    if [ -d "$ipptool3" ] && ! "$ipptool3/bin/ipptool" --version >/dev/null 2>&1; then
+        packages="$packages build-essential pkg-config libssl-dev zlib1g-dev"
+        packages="$packages libavahi-client-dev libpng-dev"
+    fi
 fi
 
 missing=""

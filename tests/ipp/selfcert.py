@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 TOOLS = ROOT.parent / "shared" / "tools"
 SELFCERT = TOOLS / "ippeveselfcert"
 IPPTOOL3 = TOOLS / "ipptool3"
-#: Where a built ipptool 3 is kept between runs (only when the prebuilt one cannot run).
-CACHE = Path(os.environ.get("PRINTBRIDGE_TOOL_CACHE", "/var/cache/printbridge-tests"))
+#: Where ipptool 3 is built and kept between runs, outside the work tree, when the
+#: prebuilt one cannot run here (``PRINTBRIDGE_IPPTOOL3_CACHE`` names another folder).
+CACHE = Path(os.environ.get("PRINTBRIDGE_IPPTOOL3_CACHE", "/var/cache/printbridge-tests"))
 
 #: The per-suite I/O timeout the PWG's own scripts pass with -T.
 SUITE_IO_TIMEOUT = {"ipp": 120, "document": 300}
@@ -52,24 +53,32 @@ def _runs(binary: Path) -> bool:
 _build_lock = threading.Lock()
 
 
-def ipptool3() -> Path:
-    """libcups 3's ipptool: the prebuilt one, or one built once into :data:`CACHE`."""
-    prebuilt = IPPTOOL3 / "bin" / "ipptool"
-    if _runs(prebuilt):
-        return prebuilt
+def libcups3_tools() -> tuple[Path, Path]:
+    """(ippfind, ipptool) of libcups 3: the prebuilt ones, or ones built once by
+    ``build.sh`` into :data:`CACHE` (named by a digest of the sources, so a changed
+    build is built again).  Never skipped: a build that fails fails the test."""
+    prebuilt = IPPTOOL3 / "bin"
+    if _runs(prebuilt / "ipptool") and _runs(prebuilt / "ippfind"):
+        return prebuilt / "ippfind", prebuilt / "ipptool"
     with _build_lock:
         digest = hashlib.sha256()
-        for tarball in sorted(IPPTOOL3.glob("*.tar.gz")):
-            digest.update(tarball.read_bytes())
-        digest.update((IPPTOOL3 / "build.sh").read_bytes())
-        prefix = CACHE / f"ipptool3-{digest.hexdigest()[:16]}"
-        built = prefix / "bin" / "ipptool"
-        if not _runs(built):
-            shutil.rmtree(prefix, ignore_errors=True)
-            subprocess.run(["sh", str(IPPTOOL3 / "build.sh"), str(prefix)], check=True,
-                           timeout=1200)
-        assert _runs(built), f"{built} does not run after building it"
-        return built
+        for source in [*sorted(IPPTOOL3.glob("*.tar.gz")), IPPTOOL3 / "build.sh"]:
+            digest.update(source.read_bytes())
+        built = CACHE / f"ipptool3-{digest.hexdigest()[:16]}" / "bin"
+        if not (_runs(built / "ipptool") and _runs(built / "ippfind")):
+            shutil.rmtree(built.parent, ignore_errors=True)
+            proc = subprocess.run(["sh", str(IPPTOOL3 / "build.sh"), str(built.parent)],
+                                  capture_output=True, text=True, timeout=1800)
+            assert proc.returncode == 0 and _runs(built / "ipptool"), (
+                f"libcups 3's prebuilt ipptool does not run here and build.sh failed "
+                f"(build dependencies: {IPPTOOL3 / 'README.md'}):\n"
+                f"{proc.stdout[-1500:]}{proc.stderr[-1500:]}")
+        return built / "ippfind", built / "ipptool"
+
+
+def ipptool3() -> Path:
+    """libcups 3's ipptool (see :func:`libcups3_tools`)."""
+    return libcups3_tools()[1]
 
 
 @dataclass

@@ -46,7 +46,6 @@ skipped as the script would for a printer without it).  What differs from the sc
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -55,54 +54,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.ipp.selfcert import SELFCERT, libcups3_tools
+from tests.net.lab import Link, Namespace, Printbridge, PrivateAvahi, wait_for
 
-from tests.net.lab import ROOT, Link, Namespace, Printbridge, PrivateAvahi, wait_for
-
-TOOLS = ROOT.parent / "shared" / "tools"
-SELFCERT = TOOLS / "ippeveselfcert"
-IPPTOOL3 = TOOLS / "ipptool3"
-#: Where build.sh puts the tools when the prebuilt ones do not run (outside the work
-#: tree): this folder if the caller names one (CI can keep it between runs), else the
-#: run's own temporary directory (every run is a first run: tests/scratch.py).
-BUILD_CACHE_ENV = "PRINTBRIDGE_IPPTOOL3_CACHE"
 TARGET = "Office"
 UUID_RE = ("^[0-9a-fA-F]{8,8}-[0-9a-fA-F]{4,4}-[0-9a-fA-F]{4,4}-[0-9a-fA-F]{4,4}-"
            "[0-9a-fA-F]{12,12}$")
 #: libcups 3's message when its upgrade code gives up (see the module docstring).
 UPGRADE_BUG = "Encryption is not supported"
-
-
-def _runs(binary: Path) -> bool:
-    try:
-        return subprocess.run([str(binary), "--version"], capture_output=True,
-                              timeout=10).returncode == 0
-    except OSError:
-        return False
-
-
-def libcups3_tools() -> tuple[Path, Path]:
-    """(ippfind, ipptool) of libcups 3: the prebuilt ones, else built by
-    ``ipptool3/build.sh`` (about 3 minutes; once per run, or once per cache folder named
-    by $PRINTBRIDGE_IPPTOOL3_CACHE); skips when neither works."""
-    prebuilt = IPPTOOL3 / "bin"
-    if not IPPTOOL3.is_dir() or not SELFCERT.is_dir():
-        pytest.skip(f"{TOOLS} (the PWG self-certification tools) is missing")
-    if _runs(prebuilt / "ipptool") and _runs(prebuilt / "ippfind"):
-        return prebuilt / "ippfind", prebuilt / "ipptool"
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(
-        IPPTOOL3.glob("*.tar.gz")))).hexdigest()[:12]
-    cache = Path(os.environ.get(BUILD_CACHE_ENV) or tempfile.gettempdir())
-    prefix = cache / f"ipptool3-{digest}"
-    built = prefix / "bin"
-    if not (_runs(built / "ipptool") and _runs(built / "ippfind")):
-        result = subprocess.run(["sh", str(IPPTOOL3 / "build.sh"), str(prefix)],
-                                capture_output=True, text=True, timeout=1800)
-        if result.returncode != 0 or not _runs(built / "ipptool"):
-            pytest.skip("libcups 3's ipptool does not run here and build.sh failed "
-                        f"(build dependencies: see {IPPTOOL3 / 'README.md'}):\n"
-                        f"{result.stdout[-1500:]}{result.stderr[-1500:]}")
-    return built / "ippfind", built / "ipptool"
 
 
 @dataclass
