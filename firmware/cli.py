@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from firmware import __version__
-from firmware.config import DEFAULT_CONFIG_PATH, Config, load_config
+from firmware.config import DEFAULT_CONFIG_PATH, Config, host_port, load_config
 
 
 def _add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +61,7 @@ def format_status(status: dict[str, Any]) -> str:
     lines = [
         f"Printbridge {status['version']} on board {status['board']}, "
         f"up {up // 3600}:{up // 60 % 60:02d}:{up % 60:02d}",
-        f"IPP and web: http://{status['listen']}:{status['ipp_port']}/",
+        f"IPP and web: http://{host_port(status['listen'], status['ipp_port'])}/",
     ]
     if status.get("mdns_host"):
         lines.append(f"Bonjour:    {status['mdns_host']}")

@@ -16,6 +16,12 @@ YES = frozenset({"1", "yes", "true", "on"})
 NO = frozenset({"0", "no", "false", "off"})
 
 
+def host_port(host: str, port: int) -> str:
+    """``host:port`` as a URI writes it (RFC 3986 §3.2.2: an IPv6 literal in brackets),
+    so the dual-stack ``::`` shows as ``[::]:631``, not ``:::631``."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def yes_no(section: str, key: str, value: Any) -> bool:
     """A yes/no setting; anything else is a configuration error naming the setting."""
     if isinstance(value, bool):

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
+from firmware.config import host_port
 from firmware.logbuffer import BUFFER
 from firmware.printer import Printer
 from firmware.reasons import REASON_FOR_CONDITION, REASON_TEXT, is_error
@@ -143,10 +144,10 @@ class WebUI:
     async def settings(self, request: web.Request) -> web.Response:
         cfg = self.system.config
         listen = cfg.listen
-        protocols = [("IPP", f"{listen}:{cfg.ipp_port}"),
-                     ("Raw 9100", f"{listen}:{cfg.raw_port}" if cfg.raw_port else "off"),
-                     ("LPD", f"{listen}:{cfg.lpd_port}" if cfg.lpd_port else "off"),
-                     ("SNMP", f"{listen}:{cfg.snmp_port}" if cfg.snmp_port else "off")]
+        protocols = [("IPP", host_port(listen, cfg.ipp_port)),
+                     ("Raw 9100", host_port(listen, cfg.raw_port) if cfg.raw_port else "off"),
+                     ("LPD", host_port(listen, cfg.lpd_port) if cfg.lpd_port else "off"),
+                     ("SNMP", host_port(listen, cfg.snmp_port) if cfg.snmp_port else "off")]
         return self.render(request, "settings.html", "Settings", protocols=protocols)
 
     async def network(self, request: web.Request) -> web.Response:
