@@ -12,7 +12,6 @@ end is used once: every web page and the files they reference, IPP (ipptool), SN
 
 from __future__ import annotations
 
-import http.cookiejar
 import io
 import os
 import re
@@ -20,9 +19,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +28,7 @@ import pytest
 
 from tests.daemon import ROOT, Daemon, document, wait_for
 from tests.snmp import netsnmp
+from tests.web.browser import Browser
 
 PASSWORD = "correct horse battery"
 PAGES = {"/": "Status", "/jobs": "Queue", "/settings": "Printer settings",
@@ -213,33 +210,11 @@ def test_installed_daemon_runs_from_the_venv(installed: Installed,
 # -- the front ends
 
 
-class Browser:
-    """A cookie-keeping HTTP client that does not follow redirects."""
-
-    class _NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: object, **kwargs: object) -> None:
-            return None
-
-    def __init__(self, port: int) -> None:
-        self.base = f"http://127.0.0.1:{port}"
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), self._NoRedirect)
-
-    def request(self, path: str, form: dict[str, str] | None = None
-                ) -> tuple[int, str, bytes]:
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        try:
-            with self.opener.open(self.base + path, data=data, timeout=20) as reply:
-                return reply.status, reply.headers.get_content_type(), reply.read()
-        except urllib.error.HTTPError as err:
-            return err.code, err.headers.get_content_type(), err.read()
-
-
 def test_every_web_page_and_what_it_references(daemon: InstalledDaemon) -> None:
     browser = Browser(daemon.ipp_port)
     referenced: set[str] = set()
     for path, text in PAGES.items():
-        status, ctype, body = browser.request(path)
+        status, ctype, body, _ = browser.fetch(path)
         assert (status, ctype) == (200, "text/html"), (path, status, body[:300], daemon.log())
         page = body.decode()
         assert text in page and daemon.printer in page, path
@@ -248,21 +223,21 @@ def test_every_web_page_and_what_it_references(daemon: InstalledDaemon) -> None:
     assert {"/static/style.css", "/favicon.ico", "/icon-48.png"} <= referenced
     types = {".css": "text/css", ".png": "image/", ".ico": "image/"}
     for path in sorted(referenced):
-        status, ctype, body = browser.request(path)
+        status, ctype, body, _ = browser.fetch(path)
         assert status == 200 and body, (path, status, daemon.log())
         assert ctype.startswith(types.get(Path(path).suffix, "")), (path, ctype)
     # Logged in: the admin forms, the log download, and a test page that prints.
     seen = job_ids(daemon)
-    status, _, _ = browser.request("/login", {"user": "admin", "password": PASSWORD,
+    status, _, _, _ = browser.fetch("/login", {"user": "admin", "password": PASSWORD,
                                               "next": "/maintenance"})
     assert status == 303
-    status, ctype, body = browser.request("/maintenance")
+    status, ctype, body, _ = browser.fetch("/maintenance")
     assert (status, ctype) == (200, "text/html")
     match = re.search(rb'name="csrf" value="([^"]+)"', body)
     assert match, "no CSRF token on the maintenance page: not logged in?"
-    status, ctype, body = browser.request("/maintenance/log")
+    status, ctype, body, _ = browser.fetch("/maintenance/log")
     assert (status, ctype) == (200, "text/plain") and body
-    status, _, _ = browser.request("/maintenance/test-page", {"csrf": match[1].decode()})
+    status, _, _, _ = browser.fetch("/maintenance/test-page", {"csrf": match[1].decode()})
     assert status == 303
     new_completed_job(daemon, seen)
 

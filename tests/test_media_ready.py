@@ -28,7 +28,7 @@ from tests.daemon import Daemon
 from tests.ipp.client import request, send
 from tests.ipp.test_operations import ADMIN, Client, add_admin
 from tests.snmp import netsnmp
-from tests.web.test_pages import Browser
+from tests.web.browser import Browser
 
 OK = Status.SUCCESSFUL_OK
 NOT_SUPPORTED = Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
@@ -260,7 +260,7 @@ def test_web_sets_media(make_daemon: type[Daemon], monkeypatch: pytest.MonkeyPat
     daemon = make_daemon()
     add_admin(daemon)
     daemon.start()
-    browser = Browser(daemon)
+    browser = Browser(daemon.ipp_port)
     page = browser.request("/settings")[1]
     assert '<select name="media.main"' in page and "Letter (8.5x11in)" in page
     assert f'<option value="{A4}" selected>' in page

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import http.cookiejar
 import re
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.daemon import ROOT, Daemon, document, wait_for
+from tests.web.browser import Browser
 
 PASSWORD = "correct horse battery"
 PAGES = {
@@ -28,36 +25,6 @@ PAGES = {
     "/security": ["Administrator password", "SNMP"],
     "/maintenance": ["Maintenance"],
 }
-
-
-class Browser:
-    """A cookie-keeping HTTP client that does not follow redirects."""
-
-    class _NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: object, **kwargs: object) -> None:
-            return None
-
-    def __init__(self, daemon: Daemon) -> None:
-        self.base = f"http://127.0.0.1:{daemon.ipp_port}"
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), self._NoRedirect)
-
-    def request(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        try:
-            with self.opener.open(self.base + path, data=data, timeout=10) as reply:
-                return reply.status, reply.read().decode(), reply.headers.get("Location", "")
-        except urllib.error.HTTPError as err:
-            return err.code, err.read().decode(errors="replace"), err.headers.get("Location", "")
-
-    def csrf(self, path: str = "/maintenance") -> str:
-        match = re.search(r'name="csrf" value="([^"]+)"', self.request(path)[1])
-        assert match, "no CSRF token on the page: not logged in?"
-        return match.group(1)
-
-    def login(self, password: str = PASSWORD) -> int:
-        return self.request("/login", {"user": "admin", "password": password, "next": "/"})[0]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
 
 
 def test_every_page_renders_without_login(server: Daemon) -> None:
-    browser = Browser(server)
+    browser = Browser(server.ipp_port)
     for path, texts in PAGES.items():
         status, body, _ = browser.request(path)
         assert status == 200, path
@@ -82,7 +49,7 @@ def test_every_page_renders_without_login(server: Daemon) -> None:
 
 
 def test_nothing_changes_without_login(server: Daemon) -> None:
-    browser = Browser(server)
+    browser = Browser(server.ipp_port)
     before = server.status()
     for path in ("/settings", "/maintenance/test-page", "/maintenance/identify",
                  "/security/password", "/jobs/1/cancel"):
@@ -97,8 +64,8 @@ def test_nothing_changes_without_login(server: Daemon) -> None:
 
 
 def test_forged_post_without_csrf_is_refused(server: Daemon) -> None:
-    browser = Browser(server)
-    assert browser.login() == 303
+    browser = Browser(server.ipp_port)
+    assert browser.login(PASSWORD) == 303
     for form in ({"location": "forged"}, {"location": "forged", "csrf": "not-the-token"}):
         status, _, _ = browser.request("/settings", form)
         assert status == 403
@@ -106,8 +73,8 @@ def test_forged_post_without_csrf_is_refused(server: Daemon) -> None:
 
 
 def test_admin_forms_work(server: Daemon) -> None:
-    browser = Browser(server)
-    assert browser.login() == 303
+    browser = Browser(server.ipp_port)
+    assert browser.login(PASSWORD) == 303
     csrf = browser.csrf()
     status, _, location = browser.request("/settings", {
         "csrf": csrf, "location": "Room 7", "info": "Lobby laser", "organization": "ACME",
@@ -144,11 +111,11 @@ def test_admin_forms_work(server: Daemon) -> None:
     status, _, location = browser.request("/security/password", {
         "csrf": csrf, "current": PASSWORD, "new": new})
     assert status == 303 and "Password%20changed" in location
-    assert Browser(server).login(PASSWORD) == 303  # redirected back with an error ...
-    fresh = Browser(server)
+    assert Browser(server.ipp_port).login(PASSWORD) == 303  # redirected back with an error ...
+    fresh = Browser(server.ipp_port)
     fresh.login(PASSWORD)
     assert fresh.request("/maintenance/identify", {"csrf": "x"})[0] == 401  # ... no session
-    restore = Browser(server)
+    restore = Browser(server.ipp_port)
     restore.login(new)
     restore.request("/security/password", {"csrf": restore.csrf(), "current": new,
                                            "new": PASSWORD})
