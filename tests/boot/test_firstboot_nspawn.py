@@ -152,21 +152,11 @@ def document(size, seed, pages=1):
     return bytes(body)
 
 
-# -- the admin socket, as `printbridge status` uses it: jobs and their states
+# -- the admin socket, through the installed package's own client: jobs and their states
 def admin(request):
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.settimeout(30)
-        sock.connect(str(STATE / "printbridge.sock"))
-        sock.sendall(json.dumps(request).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            piece = sock.recv(65536)
-            if not piece:
-                break
-            data += piece
-    reply = json.loads(data)
-    need(reply.get("ok"), f"admin socket: {reply}")
-    return reply
+    from firmware.admin import call
+
+    return call(STATE / "printbridge.sock", request)
 
 
 def jobs():
