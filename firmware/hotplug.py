@@ -40,6 +40,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from firmware.aio import wait_event
 from firmware.config import PrinterConfig
 from firmware.spool import atomic_write
 from hal.discovery import DISCOVERABLE, Found, Selector, discover
@@ -177,8 +178,7 @@ class Hotplug:
                 await self.scan()
             except Exception:
                 log.exception("hotplug: scan failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
+            await wait_event(self._wake, interval)
             if self.watcher is not None and self.watcher.active:
                 await asyncio.sleep(0.5)  # let udev's burst of events for one plug settle
 

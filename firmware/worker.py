@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from firmware.aio import wait_event
 from firmware.events import EventKind
 from firmware.job import Document, Job, JobState
 from firmware.pipeline import DocumentError, DocumentSource, Pipeline
@@ -121,8 +122,7 @@ class PrintWorker:
             except Exception:
                 log.exception("%s: status poll failed", self.printer.name)
             self._poll_now.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poll_now.wait(), interval)
+            await wait_event(self._poll_now, interval)
 
     def _sync_active_job(self) -> None:
         job = self.printer.active_job

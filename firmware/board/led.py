@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 
+from firmware.aio import wait_event
 from firmware.board.gpio import NullOutput, Output
 from firmware.events import Event
 from firmware.printer import StatusLight
@@ -62,9 +63,7 @@ class StatusLed:
 
     async def _wait_change(self, seconds: float | None) -> bool:
         """Sleep ``seconds`` (None: forever) or until the pattern changes; True if it did."""
-        try:
-            await asyncio.wait_for(self._changed.wait(), seconds)
-        except TimeoutError:
+        if not await wait_event(self._changed, seconds):
             return False
         self._changed.clear()
         return True

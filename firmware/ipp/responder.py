@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from firmware.aio import wait_event
 from firmware.ipp import ops_documents, ops_rfc3380, ops_rfc3998
 from firmware.ipp.codec import AttributeGroup, Message, pre_encode
 from firmware.ipp.job_attributes import JobAttributes
@@ -880,10 +881,7 @@ class Responder:
             subs.append((sub, first))
         wait = bool(call.value("notify-wait", False))
         if wait and not any(n.sequence >= first for sub, first in subs for n in sub.queue):
-            try:
-                await asyncio.wait_for(self.subscriptions.changed.wait(), 10)
-            except TimeoutError:
-                pass
+            await wait_event(self.subscriptions.changed, 10)
         op = call.response.operation
         assert op is not None
         op.add("printer-up-time", ValueTag.INTEGER, self.system.up_time())

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import netifaces
 
+from firmware.aio import wait_event
+
 log = logging.getLogger(__name__)
 
 LINK_LOCAL_V4 = ipaddress.IPv4Network("169.254.0.0/16")
@@ -156,7 +158,6 @@ class AddressWatcher:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), self.interval)
+            await wait_event(self._poke, self.interval)
             self._poke.clear()
             self.poll()
