@@ -9,7 +9,9 @@ import pytest
 from firmware.boards import available, detect_board, load_board, read_model
 from firmware.config import load_config
 
-PI_BOARDS = ("rpi-zero2w", "rpi3", "rpi4", "rpi5")
+PI_BOARDS = ("rpi-zero-w", "rpi1", "rpi-zero2w", "rpi3", "rpi4", "rpi5")
+#: The ARMv6 boards: 32-bit Raspberry Pi OS only.
+ARMV6_BOARDS = ("rpi-zero-w", "rpi1")
 CPU_CLASSES = {"low", "mid", "high", "pc"}
 
 
@@ -41,7 +43,10 @@ def test_profile_keys(name: str) -> None:
             assert board[line]["chip"].startswith("pinctrl-")
             assert isinstance(board[line]["line"], int) and 0 <= board[line]["line"] < 54
         assert board["led"]["line"] != board["button"]["line"]
-        assert set(board["arch"]) <= {"aarch64", "armv7l"}
+        if name in ARMV6_BOARDS:
+            assert board["arch"] == ["armv6l"]
+        else:
+            assert set(board["arch"]) <= {"aarch64", "armv7l"}
 
 
 @pytest.mark.parametrize(("model", "board"), [
@@ -52,8 +57,13 @@ def test_profile_keys(name: str) -> None:
     ("Raspberry Pi 400 Rev 1.0", "rpi4"),
     ("Raspberry Pi Compute Module 4 Rev 1.0", "rpi4"),
     ("Raspberry Pi 5 Model B Rev 1.0", "rpi5"),
-    ("Raspberry Pi Zero W Rev 1.1", "generic"),  # not a supported board
-    ("Raspberry Pi Model B Rev 2", "generic"),
+    ("Raspberry Pi Zero W Rev 1.1", "rpi-zero-w"),
+    ("Raspberry Pi Zero Rev 1.3", "rpi-zero-w"),
+    ("Raspberry Pi Model B Rev 2", "rpi1"),
+    ("Raspberry Pi Model B Plus Rev 1.2", "rpi1"),
+    ("Raspberry Pi Model A Plus Rev 1.1", "rpi1"),
+    ("Raspberry Pi Compute Module Rev 1.0", "rpi1"),
+    ("Raspberry Pi Compute Module 3 Rev 1.0", "generic"),  # no profile yet
     ("Pine64 RockPro64 v2.1", "generic"),
 ])
 def test_auto_detects_from_the_device_tree(tmp_path: Path, model: str, board: str) -> None:

@@ -30,7 +30,7 @@ from tests.net.lab import (
 def test_boards_listen() -> None:
     """Raspberry Pi boards: IPv4 and IPv6; the emulator: loopback only."""
     rpi = [name for name in available() if name.startswith("rpi")]
-    assert sorted(rpi) == ["rpi-zero2w", "rpi3", "rpi4", "rpi5"]
+    assert sorted(rpi) == ["rpi-zero-w", "rpi-zero2w", "rpi1", "rpi3", "rpi4", "rpi5"]
     for name in rpi:
         assert load_board(name)["daemon"]["listen"] == "::", name
     assert load_board("emulator")["daemon"]["listen"] == "127.0.0.1"
