@@ -1,9 +1,9 @@
 """The board's own hardware: status LED and button (see :mod:`firmware.board.gpio`).
 
 :class:`BoardIO` is what the daemon starts.  Lines come from the board profile's ``[led]``
-and ``[button]`` tables (``Config.gpio``); a board without them, or a machine without the
-libgpiod v2 bindings, runs with a no-op LED (whose pattern is still readable) and no
-button.
+and ``[button]`` tables (``Config.gpio``); a board without them, or a machine without
+libgpiod's Python bindings (v2 from PyPI, or Debian's v1 ``python3-libgpiod`` on 32-bit
+Raspberry Pi OS), runs with a no-op LED (whose pattern is still readable) and no button.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from firmware.board import reset
 from firmware.board.button import HOLD, SHORT_MAX, Button
-from firmware.board.gpio import GpioInput, GpioOutput, LineSpec, Output, load_gpiod
+from firmware.board.gpio import LineSpec, Output, load_gpiod, open_input, open_output
 from firmware.board.led import StatusLed
 from firmware.system import System
 
@@ -51,19 +51,19 @@ class BoardIO:
         if gpiod is None and (led_spec or button_spec):
             gpiod = load_gpiod()
             if gpiod is None:
-                log.warning("board %s has GPIO lines but the gpiod (libgpiod v2) package is "
-                            "missing: no status LED or button", self.system.config.board)
+                log.warning("board %s has GPIO lines but no usable gpiod (libgpiod v2 or v1 "
+                            "bindings): no status LED or button", self.system.config.board)
         output: Output | None = None
         if gpiod is not None and led_spec is not None:
             try:
-                output = GpioOutput(gpiod, led_spec)
+                output = open_output(gpiod, led_spec)
             except (OSError, LookupError) as exc:
                 log.warning("status LED on %s line %d: %s", led_spec.chip, led_spec.line, exc)
         self.led = StatusLed(self.system, output)
         self.led.start()
         if gpiod is not None and button_spec is not None:
             try:
-                line = GpioInput(gpiod, button_spec)
+                line = open_input(gpiod, button_spec)
             except (OSError, LookupError) as exc:
                 log.warning("button on %s line %d: %s", button_spec.chip, button_spec.line, exc)
             else:

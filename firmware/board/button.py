@@ -5,7 +5,9 @@ asyncio loop watches (``loop.add_reader``), so a press costs nothing while nobod
 A press shorter than ``short_max`` seconds (measured with the kernel's event timestamps)
 is a short press.  A hold fires after ``hold`` seconds while the button is still down, so
 the user sees the LED react without having to guess when to let go.  Anything between
-the two is ignored (a user who changed their mind).
+the two is ignored (a user who changed their mind).  A line without kernel debounce (the
+libgpiod v1 backend, :mod:`firmware.board.gpiod_v1`) sets ``min_press``: a press released
+sooner than that is contact bounce and ignored.
 """
 
 from __future__ import annotations
@@ -32,8 +34,12 @@ class Input(Protocol):
 
 class Button:
     def __init__(self, line: Input, on_short: Action, on_hold: Action,
-                 short_max: float = SHORT_MAX, hold: float = HOLD) -> None:
+                 short_max: float = SHORT_MAX, hold: float = HOLD,
+                 min_press: float | None = None) -> None:
         self.line = line
+        #: presses released sooner are bounce (0 with the v2 API: the kernel debounces)
+        self.min_press = float(getattr(line, "min_press", 0.0) if min_press is None
+                               else min_press)
         self.on_short = on_short
         self.on_hold = on_hold
         self.short_max = short_max
@@ -80,6 +86,9 @@ class Button:
         if self._hold_timer is not None:
             self._hold_timer.cancel()
             self._hold_timer = None
+        if duration < self.min_press:
+            log.debug("button: %.3f s press ignored as bounce", duration)
+            return
         if duration < self.short_max:
             log.info("button: short press (%.2f s): status page", duration)
             self._spawn(self.on_short)

@@ -1,4 +1,10 @@
-"""GPIO lines through the libgpiod v2 Python bindings (PyPI ``gpiod`` >= 2).
+"""GPIO lines through the libgpiod v2 Python bindings (PyPI ``gpiod`` >= 2), or the v1 ones.
+
+On 64-bit Raspberry Pi OS the ``board`` extra installs the v2 bindings from PyPI.  32-bit
+Raspberry Pi OS (armhf, ARMv6) has no ``gpiod`` wheel on PyPI, and bookworm ships Debian's
+``python3-libgpiod`` 1.6.3, whose ``import gpiod`` is the *v1* API; :func:`load_gpiod`
+accepts either, and :func:`open_output` / :func:`open_input` pick the backend by what the
+module provides (v1: :mod:`firmware.board.gpiod_v1`).  The v2 path below is unchanged.
 
 This module is the seam between the board code and the kernel's GPIO character device
 (``/dev/gpiochipN``, uAPI v2).  The libgpiod v2 calls used, and nothing else:
@@ -32,21 +38,35 @@ from datetime import timedelta
 from types import ModuleType
 from typing import Any, Protocol
 
+from firmware.board.button import Input
 from firmware.config import YES
 
 log = logging.getLogger(__name__)
 
+def is_v1(gpiod: Any) -> bool:
+    """True for libgpiod's v1 bindings: ``gpiod.Chip(path).get_line(offset)`` and the
+    ``LINE_REQ_*`` constants, no ``request_lines`` (libgpiod 1.x ``bindings/python/
+    gpiodmodule.c``; Debian bookworm's ``python3-libgpiod`` 1.6.3)."""
+    return not hasattr(gpiod, "request_lines") and hasattr(gpiod, "LINE_REQ_DIR_OUT")
+
+
 def load_gpiod() -> ModuleType | None:
-    """The ``gpiod`` module when it is the v2 API (has ``request_lines``), else None."""
+    """The ``gpiod`` module: the v2 API (has ``request_lines``) or the v1 API (has
+    ``LINE_REQ_DIR_OUT``, the libgpiod 1.x bindings); None when missing or neither."""
     try:
         module = importlib.import_module("gpiod")
     except ImportError:
         return None
-    if not hasattr(module, "request_lines"):
-        log.warning("gpiod %s is the v1 API; the LED and button need libgpiod v2 bindings",
-                    getattr(module, "__version__", "?"))
-        return None
-    return module
+    if hasattr(module, "request_lines"):
+        return module
+    if is_v1(module):
+        version = getattr(module, "version_string", lambda: "1.x")()
+        log.info("gpiod: libgpiod %s, the v1 Python API (Debian python3-libgpiod): "
+                 "using the v1 backend for the LED and button", version)
+        return module
+    log.warning("gpiod %s is neither the libgpiod v1 nor the v2 API: no LED or button",
+                getattr(module, "__version__", "?"))
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +99,10 @@ def chip_path(gpiod: Any, chip: str, dev_glob: str | None = None) -> str:
         return chip
     if chip.startswith("gpiochip") and chip[8:].isdigit():
         return f"/dev/{chip}"
+    if is_v1(gpiod):
+        from firmware.board import gpiod_v1
+
+        return gpiod_v1.chip_path_by_label(gpiod, chip, sorted(glob.glob(dev_glob or DEV_GLOB)))
     for path in sorted(glob.glob(dev_glob or DEV_GLOB)):
         try:
             if not gpiod.is_gpiochip_device(path):
@@ -179,3 +203,21 @@ class GpioInput:
 
     def close(self) -> None:
         self.request.release()
+
+
+def open_output(gpiod: Any, spec: LineSpec) -> Output:
+    """The LED line through whichever libgpiod API ``gpiod`` is (see :func:`is_v1`)."""
+    if is_v1(gpiod):
+        from firmware.board.gpiod_v1 import V1Output
+
+        return V1Output(gpiod, spec)
+    return GpioOutput(gpiod, spec)
+
+
+def open_input(gpiod: Any, spec: LineSpec) -> Input:
+    """The button line through whichever libgpiod API ``gpiod`` is (see :func:`is_v1`)."""
+    if is_v1(gpiod):
+        from firmware.board.gpiod_v1 import V1Input
+
+        return V1Input(gpiod, spec)
+    return GpioInput(gpiod, spec)
