@@ -166,11 +166,18 @@ TRIM_STEP = 32
 
 @functools.lru_cache(maxsize=1)
 def have_libtiff() -> bool:
+    """Pillow with libtiff that writes one row per strip when asked (RowsPerStrip, TIFF
+    6.0 §3), so that each strip is one PackBits-coded row.  Pillow before 10 (Debian
+    bookworm's python3-pil 9.4, what 32-bit Raspberry Pi OS installs) ignores the request
+    and packs many rows into a strip: then rows are coded here (:func:`run_encode`)."""
     try:
         from PIL import features
 
-        return bool(features.check("libtiff"))
-    except ImportError:
+        if not features.check("libtiff"):
+            return False
+        probe = np.arange(12, dtype=np.uint8).reshape(3, 4)
+        return len(_libtiff_packbits(probe)) == 3
+    except (ImportError, OSError, ValueError, KeyError):
         return False
 
 

@@ -142,3 +142,27 @@ def test_tiff_strips_match_pillow(rows: int) -> None:
     assert tiff_strips(data) == expected
     with pytest.raises(ValueError):
         tiff_strips(b"GIF89a" + data[6:])
+
+
+def test_a_pillow_that_ignores_rows_per_strip_is_not_used(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Pillow before 10 (Debian bookworm's 9.4, on 32-bit Raspberry Pi OS) ignores
+    RowsPerStrip and packs several rows into one strip: then the rows are coded without
+    libtiff, and still right."""
+    from firmware.pipeline.compression import have_libtiff
+
+    def several_rows_per_strip(rows: np.ndarray) -> list[bytes]:
+        return [run_encode(rows, style="tiff", trim=False)[0].tobytes()]
+
+    # The module have_libtiff reads its helper from (whatever imported it first).
+    module_globals = have_libtiff.__wrapped__.__globals__  # type: ignore[attr-defined]
+    have_libtiff.cache_clear()
+    monkeypatch.setitem(module_globals, "_libtiff_packbits", several_rows_per_strip)
+    try:
+        assert not have_libtiff()
+        band = np.random.default_rng(5).integers(0, 3, (40, 64)).astype(np.uint8) * 85
+        data, lengths = packbits_rows(band)
+        for r, coded in enumerate(split_rows(data, lengths)):
+            assert unpackbits_row(coded, 64) == band[r].tobytes()
+    finally:
+        have_libtiff.cache_clear()
