@@ -9,7 +9,8 @@ directory, Ghostscript's temporary files, CUPS clients' ``~/.cups`` all land the
 :func:`end_run` removes it all when the session ends (``PRINTBRIDGE_KEEP_RUN=1`` keeps it
 and says where it is).  Variables that would point a tool at state kept elsewhere (XDG
 base directories, a session D-Bus, a CUPS server or net-snmp directories of the caller)
-are removed for the run.
+are removed for the run, and the locale is ``C.UTF-8`` whatever the caller's (a US
+locale would load Letter in the emulated printers).
 
 cupsd's filters and backends run as user ``lp`` and must reach their files, so those
 live in :func:`lp_tmp`: this run's ``TMPDIR`` when every directory above it is searchable
@@ -35,6 +36,9 @@ FOREIGN_STATE = (
     "CUPS_CACHEDIR", "CUPS_USER", "CUPS_ENCRYPTION", "SNMPCONFPATH",
     "SNMP_PERSISTENT_DIR", "MIBDIRS", "MIBS", "PYTEST_DEBUG_TEMPROOT",
 )
+#: The run's locale (C.UTF-8 is built into glibc), and the variables it replaces.
+RUN_LOCALE = "C.UTF-8"
+LOCALE = ("LC_ALL", "LC_PAPER", "LC_MESSAGES", "LANG", "LANGUAGE")
 KEEP_ENV = "PRINTBRIDGE_KEEP_RUN"
 PREFIX = "pbrun-"  # short: unix socket paths below it must stay under 108 bytes
 
@@ -75,13 +79,18 @@ def start_run() -> Run:
     tmp.mkdir()
     os.chmod(tmp, 0o755)
     runtime.mkdir(mode=0o700)
-    names = ("HOME", "TMPDIR", "TEMP", "TMP", "XDG_RUNTIME_DIR", *FOREIGN_STATE)
+    names = ("HOME", "TMPDIR", "TEMP", "TMP", "XDG_RUNTIME_DIR", *LOCALE, *FOREIGN_STATE)
     caller_env = {name: os.environ.get(name) for name in names}
     for name in (*FOREIGN_STATE, "TEMP", "TMP"):
         os.environ.pop(name, None)
     os.environ["HOME"] = str(home)
     os.environ["TMPDIR"] = str(tmp)
     os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    # One locale for every run: the daemons' default paper follows the locale (Letter in
+    # the US and Canada), and tools' messages are parsed in English.
+    for name in LOCALE:
+        os.environ.pop(name, None)
+    os.environ["LC_ALL"] = RUN_LOCALE
     tempfile.tempdir = None  # gettempdir() caches: read TMPDIR again
     assert tempfile.gettempdir() == str(tmp), tempfile.gettempdir()
     _run = Run(root, home, tmp, started, caller_env)

@@ -66,6 +66,7 @@ def test_home_and_tmpdir_are_this_runs() -> None:
             continue
     for name in scratch.FOREIGN_STATE:
         assert name not in os.environ, name
+    assert os.environ["LC_ALL"] == scratch.RUN_LOCALE and "LANG" not in os.environ
     # The tools a test starts see the same.
     seen = subprocess.run(["sh", "-c", 'printf "%s\\n%s\\n" "$HOME" "$TMPDIR"'],
                           capture_output=True, text=True, check=True).stdout.split("\n")

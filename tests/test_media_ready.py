@@ -118,6 +118,7 @@ def test_config_country(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_config_media_ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                             caplog: pytest.LogCaptureFixture) -> None:
+    _no_locale(monkeypatch)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     printer = _system(tmp_path / "a", f"media_ready = main={A5}").default_printer
     assert printer.trays[0].media == A5 and printer.capabilities.default_media == A5
