@@ -61,7 +61,9 @@ class RequestHead:
         """(protocol, version) pairs, lower-cased, the client offers to switch to
         (RFC 9110 §7.8): ``Upgrade`` counts only when ``Connection`` lists ``upgrade``
         (§7.6.1 — an Upgrade field a proxy passed on without it is not meant for us)."""
-        if "upgrade" not in tokens(self.fields.get("connection", "")):
+        # Every plain request asks this: no Upgrade field is the common answer, and cheap.
+        if "upgrade" not in self.fields or "upgrade" not in tokens(
+                self.fields.get("connection", "")):
             return []
         offers = []
         for item in tokens(self.fields.get("upgrade", "")):
