@@ -47,13 +47,16 @@ clean:
 # they run with the system python3; mtools, dpkg-deb and pip do the work.
 #   make image BASE=2024-11-19-raspios-bookworm-arm64-lite.img.xz OUT=printbridge.img
 #   optional: WHEELHOUSE=dir (use these wheels, no download), ARCH="aarch64 armv7l",
-#   PYVER=3.11 (default: read from the image), CONFIG=filled-in printbridge.txt
+#   PYVER=3.11 (default: read from the image), CONFIG=filled-in printbridge.txt,
+#   APT_SOURCE="deb URI SUITE COMPONENTS" (the card's Debian packages from a mirror instead
+#   of the sources the card names)
 BASE ?=
 OUT ?= printbridge.img
 WHEELHOUSE ?=
 ARCH ?=
 PYVER ?=
 CONFIG ?=
+APT_SOURCE ?=
 DEB_ARCH ?= arm64
 DEB_OUT ?= printbridge.deb
 
@@ -61,7 +64,8 @@ image:
 	@test -n "$(BASE)" || { echo "usage: make image BASE=raspios-lite.img[.xz] OUT=printbridge.img" >&2; exit 2; }
 	$(PYTHON) -m firmware.image.build --base "$(BASE)" --out "$(OUT)" \
 		$(if $(WHEELHOUSE),--wheelhouse "$(WHEELHOUSE)") $(if $(ARCH),--arch "$(ARCH)") \
-		$(if $(PYVER),--python "$(PYVER)") $(if $(CONFIG),--config "$(CONFIG)")
+		$(if $(PYVER),--python "$(PYVER)") $(if $(CONFIG),--config "$(CONFIG)") \
+		$(if $(APT_SOURCE),--apt-source "$(APT_SOURCE)")
 
 deb:
 	$(PYTHON) -m firmware.image.deb --out "$(DEB_OUT)" --arch "$(DEB_ARCH)" \

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from firmware.image import wheelhouse
 from firmware.image.build import DEB_ARCH
+from firmware.image.plan import Need, PlanError
 
 SOURCE = wheelhouse.SOURCE
 FILES = Path(__file__).resolve().parent / "files"
@@ -67,12 +68,27 @@ def version(source: Path = SOURCE) -> str:
     return cfg.get("metadata", "version")
 
 
-def control(arch: str, python: str, size_kib: int, source: Path = SOURCE) -> str:
+def relations(needs: list[Need]) -> tuple[list[str], list[str]]:
+    """Debian's packages standing in for wheels the index lacks (deb-control(5)
+    relations): Depends for the required, Recommends for an extra's (gpiod: the LED)."""
+    depends, recommends = [], []
+    for need in needs:
+        floors = [bound for op, bound in need.specs if op == ">="]
+        rel = need.stand_in.package + (f" (>= {floors[0]})" if floors else "")
+        (recommends if need.requirement.extra else depends).append(rel)
+    return sorted(set(depends)), sorted(set(recommends))
+
+
+def control(arch: str, python: str, size_kib: int, source: Path = SOURCE,
+            needs: list[Need] | None = None) -> str:
     major, minor = (int(x) for x in python.split("."))
+    depends, recommends = relations(needs or [])
+    extra = "".join(f", {d}" for d in depends)
     return (f"Package: printbridge\nVersion: {version(source)}\nArchitecture: {arch}\n"
             "Maintainer: Printbridge <printbridge@localhost>\n"
-            f"Depends: python3 (>= {major}.{minor}), python3 (<< {major}.{minor + 1}), passwd\n"
-            "Section: net\nPriority: optional\n"
+            f"Depends: python3 (>= {major}.{minor}), python3 (<< {major}.{minor + 1}), passwd"
+            f"{extra}\n" + (f"Recommends: {', '.join(recommends)}\n" if recommends else "")
+            + "Section: net\nPriority: optional\n"
             f"Installed-Size: {size_kib}\n"
             "Description: network printer firmware for a dumb USB, parallel or serial printer\n"
             " Printbridge makes a printer attached to this computer a network printer:\n"
@@ -90,10 +106,14 @@ def build_deb(out: Path, *, arch: str = "arm64", wheels: Path | None = None,
         share = pkg / SHARE
         house = share / "wheelhouse"
         house.mkdir(parents=True)
+        needs: list[Need] = []
         if wheels is None:
-            manifest = wheelhouse.build(house, [DEB_ARCH[arch]], python, glibc, log=log)
-            for missing_arch, missing in manifest.missing.items():
-                log(f"WARNING: {missing_arch}: no wheels for {', '.join(missing)}")
+            plan = wheelhouse.build(house, [DEB_ARCH[arch]], python, glibc, log=log)
+            if plan.missing:
+                raise PlanError(plan.problems())
+            # apt installs these before the postinst runs install.sh, which sees them
+            # through the venv's system site packages.
+            needs = [n for group in plan.debian.values() for n in group]
         else:
             for wheel in wheels.iterdir():
                 if wheel.is_file():
@@ -114,7 +134,7 @@ def build_deb(out: Path, *, arch: str = "arm64", wheels: Path | None = None,
         size = sum(p.stat().st_size for p in pkg.rglob("*") if p.is_file()) // 1024 + 1
         debian = pkg / "DEBIAN"
         debian.mkdir()
-        (debian / "control").write_text(control(arch, python, size))
+        (debian / "control").write_text(control(arch, python, size, needs=needs))
         for name, text in (("postinst", POSTINST), ("prerm", PRERM), ("postrm", POSTRM)):
             (debian / name).write_text(text)
             (debian / name).chmod(0o755)
@@ -139,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         build_deb(args.out, arch=args.arch, wheels=args.wheelhouse, python=args.python)
-    except (ValueError, OSError, subprocess.CalledProcessError) as exc:
+    except (ValueError, OSError, subprocess.CalledProcessError, PlanError) as exc:
         print(f"make deb: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -180,3 +180,15 @@ def debugfs_cat(image: Path, offset: int, path: str) -> bytes | None:
     if proc.returncode or not proc.stdout:
         return None
     return proc.stdout
+
+
+def debugfs_rdump(image: Path, offset: int, path: str, dest: Path) -> Path | None:
+    """A directory of the ext4 root, copied with its contents to ``dest/<its name>``
+    (``debugfs -R 'rdump PATH DEST'``); None where it is not there."""
+    if shutil.which("debugfs") is None:
+        return None
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["debugfs", "-R", f"rdump {path} {dest}", f"{image}?offset={offset}"],
+                   capture_output=True)
+    got = dest / Path(path).name
+    return got if got.is_dir() else None

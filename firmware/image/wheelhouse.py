@@ -8,11 +8,11 @@ Platform tags are the manylinux ones the target's glibc accepts (PEP 600:
 ``manylinux2014_ARCH`` alias), for each architecture in userland spelling (``aarch64``
 for 64-bit Raspberry Pi OS, ``armv7l`` for 32-bit).
 
-PyPI does not have armv7l wheels for everything (at the time of writing numpy, Pillow,
-cryptography and gpiod 2 publish none).  Such a requirement is left out and listed in the
-manifest; the installer's virtualenv sees the system's site packages, so Debian's
-``python3-numpy`` and friends can stand in, and ``install.sh`` retries without the
-``board`` extra.  All wheels go into one flat directory: on the target, pip picks the ones
+PyPI does not have wheels for everything (armv7l: numpy, Pillow, cryptography and gpiod 2;
+armv6l: anything compiled).  Such a requirement is resolved by :mod:`firmware.image.plan`:
+a Debian package stands in for it (the installer's virtualenv sees the system's site
+packages), an optional one is dropped with its reason, and anything else is *missing* — the
+plan fails.  All wheels go into one flat directory: on the target, pip picks the ones
 whose tags the interpreter supports, which is right even for 32-bit userland on a 64-bit
 kernel (where ``uname -m`` would say aarch64).
 """
@@ -25,37 +25,25 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from firmware.image.plan import STAND_INS, Need, Plan, PlanError, Requirement
 
 SOURCE = Path(__file__).resolve().parent.parent.parent
 EXTRAS = ("board",)
 
 
-@dataclass
-class Manifest:
-    python: str
-    arches: list[str]
-    wheels: list[str] = field(default_factory=list)
-    missing: dict[str, list[str]] = field(default_factory=dict)
-
-    def text(self) -> str:
-        lines = [f"python {self.python}", f"arches {' '.join(self.arches)}"]
-        for arch, reqs in sorted(self.missing.items()):
-            lines.append(f"missing {arch}: {', '.join(reqs)}")
-        lines += [f"wheel {name}" for name in sorted(self.wheels)]
-        return "\n".join(lines) + "\n"
-
-
-def requirements(source: Path = SOURCE, extras: tuple[str, ...] = EXTRAS) -> list[str]:
+def requirements(source: Path = SOURCE, extras: tuple[str, ...] = EXTRAS
+                 ) -> list[Requirement]:
     """``install_requires`` and the named extras from setup.cfg."""
     cfg = configparser.ConfigParser()
     cfg.read(source / "setup.cfg")
-    reqs = [r.strip() for r in cfg.get("options", "install_requires").splitlines() if r.strip()]
+    reqs = [Requirement.parse(r) for r in cfg.get("options", "install_requires").splitlines()
+            if r.strip()]
     for extra in extras:
         if cfg.has_option("options.extras_require", extra):
-            reqs += [r.strip() for r in cfg.get("options.extras_require", extra).splitlines()
-                     if r.strip()]
+            reqs += [Requirement.parse(r, extra) for r in
+                     cfg.get("options.extras_require", extra).splitlines() if r.strip()]
     return reqs
 
 
@@ -113,23 +101,55 @@ def build_own_wheel(dest: Path, source: Path = SOURCE) -> Path:
 
 
 def build(dest: Path, arches: list[str], python: str, glibc: tuple[int, int] = (2, 36),
-          source: Path = SOURCE, log: Callable[[str], object] = print) -> Manifest:
-    """Our wheel, pip, and the runtime requirements for every arch, into ``dest``."""
+          source: Path = SOURCE, log: Callable[[str], object] = print) -> Plan:
+    """Our wheel, pip, and for every arch the wheels of the runtime requirements that have
+    one, into ``dest``; the plan says what stands in for the rest (Debian packages, not
+    fetched here: :mod:`firmware.image.apt`), what is dropped and what is missing."""
     dest.mkdir(parents=True, exist_ok=True)
-    manifest = Manifest(python, arches)
+    plan = Plan(python, arches)
     build_own_wheel(dest, source)
     reqs = requirements(source)
     with tempfile.TemporaryDirectory(prefix="printbridge-wh-") as tmp:
         for arch in arches:
             part = Path(tmp) / arch
             part.mkdir()
-            missing = download([*reqs, "pip"], part, arch, python, glibc)
-            if missing:
-                manifest.missing[arch] = missing
-                log(f"wheelhouse: no {arch} wheel for Python {python}: "
-                    f"{', '.join(missing)}")
+            without = download([*(r.text for r in reqs), "pip"], part, arch, python, glibc)
+            wheeled = reqs
+            if without:
+                log(f"wheelhouse: no {arch} wheel for Python {python}: {', '.join(without)}")
+                wheeled = [r for r in reqs if r.text not in without]
+                for req in (r for r in reqs if r.text in without):
+                    _stand_in(plan, arch, req, log)
+                shutil.rmtree(part)
+                part.mkdir()
+                # What remains must resolve together, as pip will resolve it on the box.
+                if download([*(r.text for r in wheeled), "pip"], part, arch, python, glibc):
+                    plan.missing.setdefault(arch, []).append(
+                        "the requirements that have wheels do not resolve together: "
+                        + ", ".join(r.text for r in wheeled))
+            plan.extras[arch] = sorted({r.extra for r in reqs if r.extra} - {
+                r.extra for r in reqs if r.extra and r not in wheeled})
             for wheel in part.iterdir():
                 shutil.copyfile(wheel, dest / wheel.name)
-    manifest.wheels = sorted(p.name for p in dest.glob("*.whl"))
-    (dest / "MANIFEST.txt").write_text(manifest.text())
-    return manifest
+    plan.wheels = sorted(p.name for p in dest.glob("*.whl"))
+    (dest / "MANIFEST.txt").write_text(plan.text())
+    return plan
+
+
+def _stand_in(plan: Plan, arch: str, req: Requirement, log: Callable[[str], object]) -> None:
+    stand_in = STAND_INS.get(req.name)
+    if stand_in is not None:
+        plan.debian.setdefault(arch, []).append(Need(arch, req, stand_in))
+    elif req.extra:
+        why = (f"{req.text} (extra {req.extra!r}): no {arch} wheel and no Debian package "
+               "stands in for it; installed without it")
+        plan.dropped.setdefault(arch, []).append(why)
+        log(f"wheelhouse: {arch}: {why}")
+    else:
+        plan.missing.setdefault(arch, []).append(
+            f"{req.text}: no wheel for {arch} on the package index, and no Debian package "
+            "stands in for it")
+
+
+__all__ = ["Plan", "PlanError", "Requirement", "build", "build_own_wheel", "download",
+           "requirements"]

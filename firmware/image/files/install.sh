@@ -64,6 +64,18 @@ fail() {
 command -v "$PYTHON" >/dev/null || fail "no $PYTHON on this system"
 "$PYTHON" -c 'import sys, platform; print("python", sys.version.split()[0], platform.machine())'
 
+# Debian packages standing in for wheels the package index lacks for this architecture
+# (32-bit Raspberry Pi OS: python3-cryptography, python3-pil, python3-numpy,
+# python3-libgpiod): make image resolved them against this card and put exactly what it
+# lacks in ../debs/<dpkg architecture>/.  dpkg installs them offline.
+DEBS=$(dirname "$WHEELHOUSE")/debs
+DEB_ARCH=$(dpkg --print-architecture 2>/dev/null || true)
+if [ -n "$DEB_ARCH" ] && ls "$DEBS/$DEB_ARCH"/*.deb >/dev/null 2>&1; then
+    echo "-- installing Debian packages from $DEBS/$DEB_ARCH"
+    DEBIAN_FRONTEND=noninteractive dpkg --install --skip-same-version "$DEBS/$DEB_ARCH"/*.deb \
+        || fail "dpkg could not install the packages in $DEBS/$DEB_ARCH"
+fi
+
 # A venv without pip (Debian keeps ensurepip in python3-venv, which a Lite image may lack);
 # pip itself runs from its wheel.  System site packages are visible so a Debian package
 # (python3-numpy ...) can stand in for a dependency that has no wheel for this platform.
@@ -77,8 +89,15 @@ pip_install() {
         --find-links "$WHEELHOUSE" --no-cache-dir --disable-pip-version-check \
         --no-warn-script-location --upgrade "$@"
 }
-# With the board extra (gpiod: status LED and button) where the wheelhouse has it.
-if ! pip_install "printbridge[board]"; then
+# What make image planned for this architecture (MANIFEST.txt's "install" line: the board
+# extra, gpiod for the status LED and button, only where its wheels are there; elsewhere
+# Debian's python3-libgpiod serves, which pip cannot see).  A wheelhouse without the line:
+# try the extra, then without.
+SPEC=$(sed -n "s/^install $DEB_ARCH //p" "$WHEELHOUSE/MANIFEST.txt" 2>/dev/null | head -n 1)
+if [ -n "$SPEC" ]; then
+    echo "-- installing $SPEC"
+    pip_install "$SPEC" || fail "pip could not install $SPEC from $WHEELHOUSE"
+elif ! pip_install "printbridge[board]"; then
     echo "-- retrying without the board extra (no status LED or button)"
     pip_install printbridge || fail "pip could not install printbridge from $WHEELHOUSE"
 fi
