@@ -3,8 +3,11 @@
 - Transport: UDP on ``config.listen`` : ``config.snmp_port`` (IPv6 when the listen address
   is one), bound before the agent reports itself started.
 - Security: SNMPv1/v2c read-only communities (RFC 3584 community-based model) and SNMPv3
-  USM users (RFC 3414; SHA-1/SHA-2 authentication of RFC 7860, AES privacy of RFC 3826);
-  ``v3_only`` registers no community at all.
+  USM users (RFC 3414; SHA-1/SHA-2 authentication of RFC 7860, AES privacy of RFC 3826,
+  AES-192/256 as net-snmp does them, DES); ``v3_only`` registers no community at all.
+  A user whose privacy cipher fails a round trip through pysnmp at start is left out,
+  with the reason logged (:mod:`firmware.snmp.crypto_compat` first gives pysnmp's
+  ciphers what they need on the cryptography Debian bookworm ships, 38.0.4).
 - Access control (VACM, RFC 3415): one read view over the whole tree; an *explicit* write
   view that excludes everything, because pysnmp grants access when a view name has no
   entries at all; and explicit deny entries for security levels below a user's, because
@@ -27,6 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from firmware.events import Event, EventKind
+from firmware.snmp import crypto_compat
 from firmware.snmp.context import AgentContext
 from firmware.snmp.host_resources import HostResourcesMib
 from firmware.snmp.if_mib import IfMib
@@ -74,6 +78,8 @@ class SnmpAgent:
         self._transport: Any = None
         self._domain: tuple[int, ...] = ()
         self._unsubscribe: Callable[[], None] | None = None
+        #: Users left out of the USM because their privacy protocol cannot work here.
+        self.refused_users: list[str] = []
 
     # -- lifecycle
     async def start(self) -> None:
@@ -99,11 +105,13 @@ class SnmpAgent:
         self.table.refresh()
         if self.settings.trap_destinations:
             self.traps = self._configure_traps(family)
-            self.traps.start()
+            if self.traps is not None:
+                self.traps.start()
         communities = len(self.settings.active_communities)
         log.info("SNMP agent on udp %s:%d: %d read-only communities, %d SNMPv3 users, "
                  "%d trap destinations", self.address[0], self.address[1], communities,
-                 len(self.settings.users), len(self.settings.trap_destinations))
+                 len(self.settings.users) - len(self.refused_users),
+                 len(self.settings.trap_destinations) if self.traps is not None else 0)
 
     async def stop(self) -> None:
         if self.traps is not None:
@@ -142,6 +150,7 @@ class SnmpAgent:
         from pysnmp.entity import engine as snmp_engine
         from pysnmp.entity.rfc3413 import cmdrsp, context
 
+        crypto_compat.install()  # SNMPv3 privacy with cryptography < 47 (bookworm: 38)
         engine = snmp_engine.SnmpEngine()
         engine_id, boots = self._engine_identity()
         builder = engine.get_mib_builder()
@@ -169,8 +178,8 @@ class SnmpAgent:
         for model in (1, 2):
             access("pb-community", model, "noAuthNoPriv", READ_VIEW, READ_VIEW)
 
-        for user in self.settings.users:
-            self._add_user(engine, user)
+        self.refused_users = [user.name for user in self.settings.users
+                              if not self._add_user(engine, user)]
         for group_level in ("authNoPriv", "authPriv"):
             group = f"pb-users-{group_level}"
             for level in LEVELS:
@@ -187,7 +196,8 @@ class SnmpAgent:
         return engine
 
     @staticmethod
-    def _add_user(engine: Any, user: UsmUser) -> None:
+    def _add_user(engine: Any, user: UsmUser) -> bool:
+        """Add ``user`` to the engine's USM; False (and logged) if its privacy cannot work."""
         from pysnmp.entity import config as snmp_config
 
         auth = {
@@ -207,8 +217,18 @@ class SnmpAgent:
             "aes256": snmp_config.USM_PRIV_CFB256_AES_BLUMENTHAL,
             "des": snmp_config.USM_PRIV_CBC56_DES,
         }[user.priv_protocol]
+        if user.priv_protocol is not None:
+            problem = crypto_compat.privacy_problem(priv)
+            if problem is not None:
+                # pysnmp would take the user and fail each of its authPriv messages as a
+                # decryptionError (managers report "Decryption error"; our log nothing).
+                # Left out, the user is an unknown user name, and the log says why.
+                log.error("SNMPv3 user %s not added: %s privacy does not work here (%s)",
+                          user.name, user.priv_protocol.upper(), problem)
+                return False
         snmp_config.add_v3_user(engine, user.name, auth, user.auth_key, priv, user.priv_key)
         snmp_config.add_vacm_group(engine, f"pb-users-{user.security_level}", 3, user.name)
+        return True
 
     async def _open_transport(self, sock: socket.socket, family: int) -> None:
         from pysnmp.carrier.asyncio.dgram import udp, udp6
@@ -236,7 +256,7 @@ class SnmpAgent:
 
         transport._callback_function = guarded
 
-    def _configure_traps(self, family: int) -> TrapSender:
+    def _configure_traps(self, family: int) -> TrapSender | None:
         from pysnmp.entity import config as snmp_config
 
         from firmware.snmp.traps import TrapSender
@@ -253,6 +273,9 @@ class SnmpAgent:
         if settings.v3_only:
             name = settings.trap_user or settings.users[0].name
             user = next(u for u in settings.users if u.name == name)
+            if name in self.refused_users:
+                log.error("SNMP traps not sent: their user %s was not added (see above)", name)
+                return None
             return TrapSender(self.ctx, self.engine, self._domain, destinations, name,
                               user.security_level, 3)
         community = settings.trap_community or settings.communities[0]
