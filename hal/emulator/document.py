@@ -86,7 +86,7 @@ class PdfInterpreter(DocumentInterpreter):
     def finish(self) -> None:
         import pypdfium2 as pdfium
 
-        from firmware.pipeline.readers.pdf import PDFIUM_LOCK
+        from hal.pdfium import PDFIUM_LOCK
 
         try:
             with PDFIUM_LOCK:

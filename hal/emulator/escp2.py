@@ -8,6 +8,13 @@ EPSON ESC/P Reference Manual, ESC/P2 commands used by raster drivers: ``ESC @``,
 ``ESC U`` (direction), ``ESC . c v h m nL nH`` (raster band; c = 1: PackBits run-length),
 CR and FF.  Any other ``ESC ( x`` command is skipped by its length; unknown two-byte
 escapes are skipped; text is ignored.
+
+ESC/P2 has no page-size codes: ``ESC ( S`` carries the paper's width and length in the
+current unit, so the page is what the job says.  Where the print head can reach is the
+printer's own: horizontal positions (``ESC ( $``, and a band after CR) count from its
+hardware left margin, :data:`LEFT_MARGIN`.  This module keeps that number itself and
+takes nothing from the firmware's ESC/P2 driver, so a driver that assumed another margin
+would print shifted here, as on a real printer.
 """
 
 from __future__ import annotations
@@ -18,8 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
-from firmware.pipeline.drivers.escp2 import LEFT_MARGIN
 from hal.emulator.base import Canvas, Interpreter
+
+#: The emulated Stylus's hardware left margin, 1/100 mm: 3 mm, the minimum left margin
+#: of cut sheets on Epson Stylus-class inkjets (printable area in the printers'
+#: specifications; the EPSON ESC/P Reference Manual's horizontal positions are relative
+#: to this margin).  The leftmost dot the head can put on the sheet.
+LEFT_MARGIN = 300
+#: A4 (210 x 297 mm) at 360 dpi, in dots: the paper until ``ESC ( S`` says otherwise.
+DEFAULT_PAPER = (2976, 4209)
 
 #: ESC r colour -> canvas plane (K, C, M, Y).
 PLANES = {0: 0, 2: 1, 1: 2, 4: 3, 5: 3, 6: 0}
@@ -71,7 +85,7 @@ class EscP2Interpreter(Interpreter):
 
     def _reset(self) -> None:
         self.unit = 10  # 1/360 inch
-        self.paper = (2976, 4209)  # A4 at 360 dpi, in units
+        self.paper = DEFAULT_PAPER
         self.top = 0
         self.x = 0
         self.y = 0

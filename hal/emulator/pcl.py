@@ -11,20 +11,162 @@ compression methods 0-3 (``ESC*b#M``), transfer (``ESC*b#V``/``#W``) and Y offse
 (``ESC*b#Y``).  Text is skipped (no fonts): only raster marks a page, but a form feed
 always ejects one.  Data-carrying commands it does not use (fonts, patterns,
 transparent data) are skipped by their byte count.
+
+Everything the interpreter knows about the language is its own, written from the manuals
+(:data:`PAGE_SIZES`, the logical page, :func:`unpackbits_row`, :func:`undelta_row`): it
+takes nothing from the firmware's PCL drivers, so a driver that sends a wrong code or
+encodes a row wrongly prints wrongly here too, and the round-trip tests see it.  The
+emulated DeskJet (``pcl3``) reads the same commands: PCL 3 selects paper with the PCL 5
+Page Size command and its codes, and its raster is the PCL 5 raster with colour planes.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from firmware.media import parse_media
-from firmware.pipeline.compression import undelta_row, unpackbits_row
-from firmware.pipeline.drivers.pclraster import LOGICAL_OFFSET_IN, MEDIA_BY_CODE
 from hal.emulator.base import Canvas, Interpreter
+
+
+# -- the page (HP PCL 5 Printer Language Technical Reference Manual, Part I)
+@dataclass(frozen=True, slots=True)
+class PageSize:
+    """One value of the Page Size command, ``ESC&l#A``."""
+
+    code: int
+    #: The size as the manual names it.
+    name: str
+    #: The same size's PWG 5101.1 self-describing name (what a board profile, IPP and
+    #: the tests call it).
+    media: str
+    #: The physical page, portrait, in 1/100 mm: the manual's inches or millimetres,
+    #: rounded to 1/100 mm as IPP's media-size gives them.
+    width: int
+    length: int
+    #: The portrait logical page's left edge from the left edge of the sheet, in dots of
+    #: 1/300 inch, from the manual's logical page table (the logical page is as far in
+    #: from the right edge: ``width - 2 * offset`` wide).
+    offset: int
+
+
+def _inch(value: float) -> int:
+    return round(value * 2540)
+
+
+def _mm(value: float) -> int:
+    return round(value * 100)
+
+
+#: ``ESC&l#A`` codes, from PCL 5 TRM Part I: the codes and their sizes from chapter 5
+#: "Page Control Commands", Page Size Command (1, 2, 3, 6, 26, 27 paper; 80, 81, 90, 91,
+#: 100 envelopes; "other values ignored"), plus 25 A5 and 45 JIS B5, which later
+#: LaserJets take (the command as the PCL 5 Comparison Guide lists it).  Offsets: the
+#: logical page dimensions of chapter 2 "The Page" (75 dots for the US sizes, 71 for the
+#: ISO ones); A5 and JIS B5 are not in that table and take the ISO sizes' 71.
+PAGE_SIZES: dict[int, PageSize] = {p.code: p for p in (
+    PageSize(1, "Executive", "na_executive_7.25x10.5in", _inch(7.25), _inch(10.5), 75),
+    PageSize(2, "Letter", "na_letter_8.5x11in", _inch(8.5), _inch(11), 75),
+    PageSize(3, "Legal", "na_legal_8.5x14in", _inch(8.5), _inch(14), 75),
+    PageSize(6, "Ledger", "na_ledger_11x17in", _inch(11), _inch(17), 75),
+    PageSize(25, "A5", "iso_a5_148x210mm", _mm(148), _mm(210), 71),
+    PageSize(26, "A4", "iso_a4_210x297mm", _mm(210), _mm(297), 71),
+    PageSize(27, "A3", "iso_a3_297x420mm", _mm(297), _mm(420), 71),
+    PageSize(45, "JIS B5", "jis_b5_182x257mm", _mm(182), _mm(257), 71),
+    PageSize(80, "Monarch", "na_monarch_3.875x7.5in", _inch(3.875), _inch(7.5), 75),
+    PageSize(81, "Com-10", "na_number-10_4.125x9.5in", _inch(4.125), _inch(9.5), 75),
+    PageSize(90, "International DL", "iso_dl_110x220mm", _mm(110), _mm(220), 71),
+    PageSize(91, "International C5", "iso_c5_162x229mm", _mm(162), _mm(229), 71),
+    PageSize(100, "International B5", "iso_b5_176x250mm", _mm(176), _mm(250), 71),
+)}
+#: The logical page's left edge the emulated printer gives every size today, in 1/300
+#: inch: 75 dots (1/4 inch), as it always has.  The manual gives 75 for the US sizes but
+#: 71 for the ISO ones (A4, A3, DL, C5, B5), while the firmware's PCL drivers place the
+#: raster for 1/4 inch on every size: with the manual's 71 an A4 page lands 4 dots
+#: (0.34 mm) left of where the driver meant, and the driver round trip fails.  Until the
+#: drivers take the manual's offsets the printer keeps 1/4 inch; ``None`` makes it use
+#: each size's :attr:`PageSize.offset`.
+UNIFORM_OFFSET: int | None = 75
+#: The top margin after ``ESC E`` or a Page Size command, inch: 1/2 inch (3 lines at
+#: 6 lines per inch, the Top Margin command's default).
+DEFAULT_TOP_MARGIN_IN = 0.5
+
+_PWG_SIZE = re.compile(r"_(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(mm|in)$")
+
+
+def page_size_for(media: str) -> PageSize:
+    """The paper the printer is loaded with, by PWG name: a size of :data:`PAGE_SIZES`,
+    else one made from the name's dimensions (PWG 5101.1 self-describing names end in
+    ``_WxHmm`` or ``_WxHin``), with the US sizes' offset and no code."""
+    for size in PAGE_SIZES.values():
+        if size.media == media:
+            return size
+    match = _PWG_SIZE.search(media)
+    if match is None:
+        raise ValueError(f"emulated printer: {media!r} is not a PWG media name")
+    convert = _mm if match.group(3) == "mm" else _inch
+    return PageSize(0, media, media, convert(float(match.group(1))),
+                    convert(float(match.group(2))), 75)
+
+
+def logical_offset(size: PageSize, res: int) -> int:
+    """Pixels at ``res`` from the sheet's left edge to X = 0 of the logical page."""
+    dots = UNIFORM_OFFSET if UNIFORM_OFFSET is not None else size.offset
+    return round(dots * res / 300)
+
+
+# -- raster compression (PCL 5 TRM Part I, chapter 15 "Raster Graphics", Set Compression
+# Method: 0 unencoded, 1 run-length, 2 TIFF PackBits, 3 delta row)
+def unpackbits_row(data: bytes, width: int) -> bytes:
+    """Method 2, TIFF PackBits: a control byte 0..127 is followed by that many plus one
+    literal bytes, -1..-127 (255..129) by one byte repeated 1 - n times, and -128 (128)
+    does nothing.  The row is ``width`` bytes: zero-filled when short, truncated when
+    long."""
+    out = bytearray()
+    i = 0
+    while i < len(data) and len(out) < width:
+        control = data[i] - 256 if data[i] > 127 else data[i]
+        i += 1
+        if control >= 0:
+            out += data[i:i + control + 1]
+            i += control + 1
+        elif control > -128:
+            if i < len(data):
+                out += data[i:i + 1] * (1 - control)
+            i += 1
+    return bytes(out[:width]) + bytes(max(0, width - len(out)))
+
+
+def undelta_row(data: bytes, seed: bytearray) -> bytearray:
+    """Method 3, delta row: the row is the seed row (the previous row of the plane) with
+    some bytes replaced.  Each command byte holds the number of replacement bytes that
+    follow, less one (bits 7-5: 1 to 8), and their offset (bits 4-0) counted from the
+    byte after the previous replacement; an offset of 31 continues in the next byte,
+    and in every next byte while it is 255.  Bytes past the row's end are dropped."""
+    i = col = 0
+    while i < len(data):
+        command = data[i]
+        i += 1
+        count = (command >> 5) + 1
+        offset = command & 0x1F
+        if offset == 31:
+            while i < len(data):
+                offset += data[i]
+                i += 1
+                if data[i - 1] != 255:
+                    break
+        col += offset
+        replacement = data[i:i + count]
+        i += count
+        stop = min(len(seed), col + len(replacement))
+        if col < stop:
+            seed[col:stop] = replacement[:stop - col]
+        col += len(replacement)
+    return seed
+
 
 _SEQ = re.compile(
     rb"\x1b([!-/])([`-~])((?:[+-]?[0-9]*(?:\.[0-9]*)?[`-~])*[+-]?[0-9]*(?:\.[0-9]*)?[@-^])",
@@ -56,7 +198,10 @@ class PclInterpreter(Interpreter):
                  options: dict[str, str] | None = None, color: bool = False) -> None:
         super().__init__(job_dir, eject_ok, options)
         self.duplexer = _truthy(self.options.get("duplex"))
-        self.default_media = self.options.get("media", "iso_a4_210x297mm")
+        self.default_size = page_size_for(self.options.get("media", "iso_a4_210x297mm"))
+        #: The page size of every page ejected, as the job selected it (for tests and
+        #: for a person reading the log: a driver that sends the wrong code shows here).
+        self.page_sizes: list[PageSize] = []
         self.color = color
         self.canvas: Canvas | None = None
         self.back = False
@@ -64,14 +209,14 @@ class PclInterpreter(Interpreter):
         self._reset()
 
     def _reset(self) -> None:
-        self.media = self.default_media
+        self.size = self.default_size
         self.units = 300
         self.res = 75
         self.mode = 0
         self.nplanes = 1
         self.raster_width: int | None = None
         self.duplex = 0
-        self.top_margin = 0.5  # inch (3 lines at 6 lpi)
+        self.top_margin = DEFAULT_TOP_MARGIN_IN
         self.cx = 0.0  # cursor, PCL units from the logical page origin
         self.cy = 0.0
         self.raster = False
@@ -83,7 +228,7 @@ class PclInterpreter(Interpreter):
 
     # -- geometry
     def _new_canvas(self) -> Canvas:
-        size = parse_media(self.media)
+        size = self.size
         res = self.res if self.raster else self.last_res
         return Canvas(round(size.width * res / 2540), round(size.length * res / 2540), res,
                       4 if self.color else 1)
@@ -105,7 +250,7 @@ class PclInterpreter(Interpreter):
         if self.canvas is None:
             self.canvas = self._new_canvas()
         self.last_res = self.res
-        offset = round(LOGICAL_OFFSET_IN * self.res)
+        offset = logical_offset(self.size, self.res)
         self.rx = offset + (self._px(self.cx, self.res) if at_cursor else 0)
         self.ry = round(self.top_margin * self.res) + self._px(self.cy, self.res)
         self.row = 0
@@ -174,7 +319,10 @@ class PclInterpreter(Interpreter):
         self._flush()
         new_sheet = not (self.duplexer and self.duplex and self.back)
         canvas = self.canvas if self.canvas is not None else self._new_canvas()
+        ejected = self.pages
         self.emit_page(canvas, pos, new_sheet)
+        if self.pages > ejected:
+            self.page_sizes.append(self.size)
         self.canvas = None
         self.raster = False
         self.cy = 0.0
@@ -288,7 +436,7 @@ class PclInterpreter(Interpreter):
         elif key == b"*pY":
             self.cy = self.cy + value if relative else value
         elif key == b"&lA":
-            self.media = MEDIA_BY_CODE.get(int(value), self.media)
+            self.size = PAGE_SIZES.get(int(value), self.size)
         elif key == b"&lS":
             self.duplex = int(value) if int(value) in (0, 1, 2) else 0
             self.back = False

@@ -5,14 +5,13 @@ Every band is one ``FPDF_RenderPageBitmap`` call into a bitmap the size of the b
 with the page placed at its device position (PDFium clips to the bitmap), so a page is
 never held as a whole bitmap and the document is read from its file, never loaded into
 memory.  ``page-ranges`` (RFC 8011 §5.2.7) select pages before anything is rendered.
-PDFium is not thread-safe: every call runs under :data:`PDFIUM_LOCK` (shared with the
-emulated printer, which renders PDF it receives).
+PDFium is not thread-safe: every call runs under :data:`hal.pdfium.PDFIUM_LOCK` (shared
+with the emulated printer, which renders PDF it receives).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,7 @@ from typing import Any
 from firmware.pipeline.layout import Placement, place, rotation_for
 from firmware.pipeline.page import U8, DevicePage, Page, Space, blank
 from firmware.pipeline.readers.base import DocumentError, Reader, RenderContext
-
-PDFIUM_LOCK = threading.Lock()
+from hal.pdfium import PDFIUM_LOCK
 
 
 class PdfPage(Page):
