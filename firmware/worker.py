@@ -5,6 +5,10 @@ USB handle or a tty is not safe to share).  The worker never holds a document in
 the document pipeline (:mod:`firmware.pipeline`) converts the spooled documents into the
 printer's language on a conversion thread of its own, a chunk ahead of the port, and the
 worker resends whatever the port did not take.
+
+The worker sees the system that owns it only as a :class:`JobStore`: where a job's
+documents are, saving a job, saying it changed, closing it, and two timings.  The
+System is one; the worker does not import it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from firmware.aio import wait_event
 from firmware.events import EventKind
@@ -28,7 +33,6 @@ from hal.port import Port, PortCondition, PortError, PortStatus
 
 if TYPE_CHECKING:
     from firmware.printer import Printer
-    from firmware.system import System
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +44,42 @@ class JobCanceled(Exception):
     pass
 
 
+class WorkerSettings(Protocol):
+    @property
+    def status_interval(self) -> float: ...
+
+    @property
+    def write_timeout(self) -> float: ...
+
+
+class DocumentFiles(Protocol):
+    def path_of(self, document: Document) -> Path: ...
+
+
+class JobStore(Protocol):
+    """What a worker needs of the system that owns it (:class:`firmware.system.System`
+    is one): the spooled documents' files, the settings it runs by, and the job store:
+    save a job, announce a change (durably: saved first), close a finished job."""
+
+    @property
+    def config(self) -> WorkerSettings: ...
+
+    @property
+    def spool(self) -> DocumentFiles: ...
+
+    async def save_job(self, job: Job) -> None: ...
+
+    def job_changed(self, job: Job, kind: EventKind = EventKind.JOB_STATE_CHANGED) -> None: ...
+
+    async def job_changed_durable(self, job: Job) -> None: ...
+
+    async def job_finished(self, job: Job) -> None: ...
+
+
 class PrintWorker:
-    def __init__(self, system: System, printer: Printer, port: Port,
+    def __init__(self, store: JobStore, printer: Printer, port: Port,
                  pipeline: Pipeline | None = None) -> None:
-        self.system = system
+        self.store = store
         self.printer = printer
         self.port = port
         #: Converts documents for this printer; None sends them as they are.
@@ -115,7 +151,7 @@ class PrintWorker:
         self._poll_now.set()
 
     async def _monitor(self) -> None:
-        interval = self.system.config.status_interval
+        interval = self.store.config.status_interval
         while True:
             try:
                 await self.poll()
@@ -130,11 +166,11 @@ class PrintWorker:
             return
         if self.printer.stalled and job.state == JobState.PROCESSING:
             job.set_state(JobState.PROCESSING_STOPPED, "printer-stopped", *self._kept(job))
-            self.system.job_changed(job)
+            self.store.job_changed(job)
         elif (not self.printer.stalled and job.state == JobState.PROCESSING_STOPPED
               and not job.suspended):
             job.set_state(JobState.PROCESSING, "job-printing", *self._kept(job))
-            self.system.job_changed(job)
+            self.store.job_changed(job)
 
     @staticmethod
     def _kept(job: Job) -> list[str]:
@@ -156,12 +192,12 @@ class PrintWorker:
                 log.warning("%s: job %d: %s", self.printer.name, job.id, exc)
                 job.message = str(exc)
                 job.set_state(JobState.ABORTED, "document-format-error", "aborted-by-system")
-                await self.system.job_finished(job)
+                await self.store.job_finished(job)
             except Exception as exc:
                 log.exception("%s: job %d failed", self.printer.name, job.id)
                 job.message = str(exc)
                 job.set_state(JobState.ABORTED, "aborted-by-system")
-                await self.system.job_finished(job)
+                await self.store.job_finished(job)
 
     async def _wait_for_port(self, job: Job) -> None:
         while not self._port_open:
@@ -170,7 +206,7 @@ class PrintWorker:
                 return
             if job.cancel_requested:
                 raise JobCanceled
-            await asyncio.sleep(self.system.config.status_interval)
+            await asyncio.sleep(self.store.config.status_interval)
 
     async def _restart_after_port_loss(self, job: Job, exc: PortError) -> None:
         """The port failed mid-document: restart the document from its first byte.
@@ -190,7 +226,7 @@ class PrintWorker:
         while True:
             job.bytes_sent = 0
             # Even when the port reopens at once (a STALL), do not spin on a failing printer.
-            await asyncio.sleep(self.system.config.status_interval)
+            await asyncio.sleep(self.store.config.status_interval)
             await self._wait_for_port(job)
             try:
                 await self.port_call(self.port.soft_reset)
@@ -207,12 +243,12 @@ class PrintWorker:
             with contextlib.suppress(PortError):
                 await self.port_call(self.port.end_job, job.id, completed=True)
             job.set_state(JobState.COMPLETED, "job-completed-successfully")
-            await self.system.job_finished(job)
+            await self.store.job_finished(job)
             return
         job.attempts += 1
         job.bytes_sent = 0
         job.set_state(JobState.PROCESSING, "job-printing", *self._kept(job))
-        await self.system.job_changed_durable(job)
+        await self.store.job_changed_durable(job)
         completed = False
         started = False
         pages_before: int | None = None
@@ -236,7 +272,7 @@ class PrintWorker:
             # The printer has every byte: remember that before closing the job, so a crash
             # from here on closes it after a restart instead of printing it again.
             job.delivered = True
-            await self.system.save_job(job)
+            await self.store.save_job(job)
             completed = True
         except JobCanceled:
             pass
@@ -262,7 +298,7 @@ class PrintWorker:
             with contextlib.suppress(PortError):
                 await self.port_call(self.port.soft_reset)
             job.set_state(JobState.CANCELED, "job-canceled-by-user")
-        await self.system.job_finished(job)
+        await self.store.job_finished(job)
 
     async def render(self, job: Job) -> AsyncIterator[bytes]:
         """What goes to the port for a job: its documents converted to the printer's
@@ -276,12 +312,12 @@ class PrintWorker:
         docs = job.printable_documents()
         if self.pipeline is None:
             for doc in docs:
-                path = self.system.spool.path_of(doc)
+                path = self.store.spool.path_of(doc)
                 with open(path, "rb") as fh:
                     while chunk := await self.port_call(fh.read, CHUNK):
                         yield chunk
             return
-        sources = [DocumentSource(self.system.spool.path_of(d), d.format, _password(d))
+        sources = [DocumentSource(self.store.spool.path_of(d), d.format, _password(d))
                    for d in docs]
         conversion = self.pipeline.convert(sources, job.attributes, job.name)
         loop = asyncio.get_running_loop()
@@ -308,12 +344,12 @@ class PrintWorker:
         view = memoryview(data)
         offset = 0
         last_progress = time.monotonic()
-        timeout = self.system.config.write_timeout
+        timeout = self.store.config.write_timeout
         while offset < len(view):
             if job.cancel_requested:
                 raise JobCanceled
             if job.suspended:
-                await asyncio.sleep(self.system.config.status_interval)
+                await asyncio.sleep(self.store.config.status_interval)
                 continue
             try:
                 taken = await self.port_call(self.port.write, view[offset:], timeout)

@@ -209,3 +209,28 @@ def test_no_new_import_cycles() -> None:
     assert not new, (f"new import cycle(s):\n{describe(new)}\n"
                      f"all cycles found:\n{describe(found)}\n"
                      f"known (issue 18 is cutting them):\n{describe(KNOWN_CYCLES)}")
+
+
+def test_the_worker_sees_a_job_store_not_the_system(tmp_path: Path) -> None:
+    """firmware.worker imports nothing of firmware.system, not even for type checking
+    (it used to, and system imports worker), and the System is the JobStore it takes."""
+    import inspect
+
+    from firmware.config import load_config
+    from firmware.system import System
+    from firmware.worker import JobStore
+
+    graph = import_graph(with_typing=True)
+    assert "firmware.system" not in graph["firmware.worker"]
+    assert not any({"firmware.system", "firmware.worker"} <= c
+                   for c in strongly_connected(graph))
+    system = System(load_config(None, "emulator", {"state_dir": tmp_path / "state"}))
+    for name, member in vars(JobStore).items():
+        if name.startswith("_"):
+            continue
+        assert hasattr(system, name), name
+        if inspect.iscoroutinefunction(member):
+            assert inspect.iscoroutinefunction(getattr(system, name)), name
+    assert isinstance(system.config.status_interval, float)
+    assert isinstance(system.config.write_timeout, float)
+    assert callable(system.spool.path_of)
