@@ -80,7 +80,12 @@ verify-units:
 
 # The slow end-to-end check: the first boot in systemd-nspawn on a debootstrapped Debian
 # root (cached in $(IMAGE_CACHE)), then the daemon answering Get-Printer-Attributes there.
+# Natively x86_64 (no ARCH, or ARCH=amd64).  ARCH=arm64 or ARCH=armhf: a Debian root of
+# that architecture run under qemu-user-static (binfmt_misc handlers registered for the
+# run and taken away after, tests/boot/qemu.py), on a card for which `make image` builds
+# the wheelhouse itself; several times slower.
 IMAGE_CACHE ?= $(HOME)/.cache/printbridge
 test-image: $(BIN)/.installed .test-tools
 	PRINTBRIDGE_TEST_IMAGE=1 PRINTBRIDGE_IMAGE_CACHE=$(IMAGE_CACHE) \
+		PRINTBRIDGE_TEST_IMAGE_ARCH=$(or $(ARCH),amd64) \
 		$(BIN)/python -m pytest -m image tests/boot $(PYTEST_FLAGS)

@@ -24,9 +24,10 @@ if [ "$target" = test ]; then
     # Flash and boot: synthetic SD images without mounting (sfdisk, mkfs.vfat, mke2fs -d,
     # mtools, debugfs), .img.xz bases, `systemd-analyze verify` on the units, `make deb`;
     # `make test-image` boots the first-boot installer in systemd-nspawn on a debootstrapped
-    # Debian root.
+    # Debian root; `make test-image ARCH=arm64|armhf` runs an arm64 or armhf root there
+    # under qemu-user-static (the test registers its binfmt_misc handlers for the run).
     packages="$packages mtools dosfstools e2fsprogs fdisk systemd xz-utils dpkg-dev"
-    packages="$packages debootstrap systemd-container"
+    packages="$packages debootstrap systemd-container qemu-user-static"
     # PWG's IPP Everywhere self-certification runs libcups 3's ipptool and ippfind from
     # ../shared/tools/ipptool3: the prebuilt ones need these libraries; where they do not
     # run, the tests build them with its build.sh, which needs a compiler and headers.

@@ -35,6 +35,12 @@ Architecture: arm64
 Version: 3.11.2-1+b1
 
 """
+#: What ``make image`` (and its dependency plan) reads from a card's root with debugfs: the
+#: installed packages, where apt would fetch more and the keys it trusts, the release.
+#: :func:`root_tree` copies them from a real root for the foreign-architecture runs.
+ROOT_FACTS = ("var/lib/dpkg/status", "etc/apt/sources.list", "etc/apt/sources.list.d",
+              "etc/apt/trusted.gpg.d", "etc/apt/keyrings", "usr/share/keyrings",
+              "etc/os-release", "usr/lib/os-release", "etc/debian_version")
 TOOLS = ("sfdisk", "mkfs.vfat", "mke2fs", "mcopy", "debugfs")
 
 
@@ -51,11 +57,51 @@ def _tool(name: str) -> str:
     return name
 
 
-def root_tree(root: Path, *, dpkg_status: str = DPKG_STATUS) -> Path:
+def _inside(root: Path, path: Path) -> Path:
+    """``path`` (in ``root``) with its symbolic links followed as if ``root`` were /."""
+    for _ in range(40):
+        if not path.is_symlink():
+            return path
+        target = Path(os.readlink(path))
+        path = root / target.relative_to("/") if target.is_absolute() else path.parent / target
+        path = root / Path(os.path.normpath(path.relative_to(root)))
+    raise OSError(f"{path}: too many symbolic links")
+
+
+def copy_facts(real: Path, root: Path, facts: tuple[str, ...] = ROOT_FACTS) -> list[str]:
+    """Copy ``facts`` from the installed system ``real`` into the card's root tree
+    ``root``, links followed inside ``real`` (debugfs reads files, not links); returns
+    the files copied, relative to the root."""
+    copied = []
+    for fact in facts:
+        source = _inside(real, real / fact)
+        if source.is_dir():
+            (root / fact).mkdir(parents=True, exist_ok=True)
+            files = [(f, Path(fact) / f.relative_to(source)) for f in sorted(source.rglob("*"))]
+        else:
+            files = [(source, Path(fact))]
+        for src, rel in files:
+            src = _inside(real, src)
+            if src.is_file():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, root / rel)
+                copied.append(str(rel))
+            elif src.is_dir():
+                (root / rel).mkdir(parents=True, exist_ok=True)
+    return copied
+
+
+def root_tree(root: Path, *, dpkg_status: str = DPKG_STATUS, facts_from: Path | None = None
+              ) -> Path:
+    """The card's root partition as a directory: /etc/fstab, the dpkg status (given, or
+    with ``facts_from`` an installed system's own :data:`ROOT_FACTS`)."""
     (root / "etc").mkdir(parents=True, exist_ok=True)
     (root / "etc/fstab").write_text(FSTAB)
     (root / "var/lib/dpkg").mkdir(parents=True, exist_ok=True)
-    (root / "var/lib/dpkg/status").write_text(dpkg_status)
+    if facts_from is not None:
+        copy_facts(facts_from, root)
+    else:
+        (root / "var/lib/dpkg/status").write_text(dpkg_status)
     (root / "usr/lib/python3.11").mkdir(parents=True, exist_ok=True)
     (root / "boot/firmware").mkdir(parents=True, exist_ok=True)
     return root

@@ -7,28 +7,43 @@ front end once as tests/test_installed_wheel.py asks of a wheel installed on the
 FRONTENDS), and be restarted by the systemd watchdog when its event loop blocks.
 
 Slow (the first run debootstraps a Debian root): ``make test-image`` runs it; ``make
-test`` skips it.  The wheelhouse is built for this machine (x86_64), because nspawn runs
-the root natively.
+test`` skips it.  ``make test-image`` alone (or ``ARCH=amd64``) runs natively on an amd64
+root with a wheelhouse built here for x86_64.  ``make test-image ARCH=arm64`` or
+``ARCH=armhf`` (PRINTBRIDGE_TEST_IMAGE_ARCH) runs the same on a bookworm root of that
+architecture under qemu-user-static (binfmt_misc handlers registered for the run,
+:mod:`tests.boot.qemu`): the card's root partition carries that root's dpkg status, apt
+sources and keys, and ``make image`` builds the wheelhouse (and whatever else it puts on
+the card) itself, as a user's run does.  Timeouts and the watchdog's period scale with
+the emulation (SLOW), and units known to fail only under qemu-user are tolerated by name
+(TOLERATED_EMULATED); any other failed unit fails the test.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from firmware.image import wheelhouse
+from tests.boot import qemu
 from tests.boot.sdimage import BOOT_START, SECTOR, make_image, root_tree
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CACHE = Path(os.environ.get("PRINTBRIDGE_IMAGE_CACHE", "~/.cache/printbridge")).expanduser()
-DEBIAN = CACHE / "bookworm-root"
+#: `make test-image ARCH=arm64|armhf|amd64` (PRINTBRIDGE_TEST_IMAGE_ARCH; default amd64).
+ARCH = qemu.selected()
+#: The debootstrapped root of that architecture, cached between runs.
+DEBIAN = CACHE / ("bookworm-root" if ARCH.name == "amd64" else f"bookworm-{ARCH.name}-root")
+#: Every timeout is multiplied by this (1 natively; emulation is 5-10 times slower).
+SLOW = ARCH.slow
 
 
 def apt_mirror() -> str:
@@ -89,7 +104,7 @@ body = (b"\x02\x00\x00\x0b\x00\x00\x00\x01\x01"
         + attr(0x47, b"attributes-charset", b"utf-8")
         + attr(0x48, b"attributes-natural-language", b"en")
         + attr(0x45, b"printer-uri", b"ipp://localhost:631/ipp/print") + b"\x03")
-conn = http.client.HTTPConnection("127.0.0.1", 631, timeout=10)
+conn = http.client.HTTPConnection("127.0.0.1", 631, timeout=60)
 conn.request("POST", "/ipp/print", body, {"Content-Type": "application/ipp"})
 reply = conn.getresponse().read()
 status = struct.unpack(">H", reply[2:4])[0]
@@ -107,6 +122,7 @@ print("ipp-has-printer-state=%s" % (b"printer-state" in reply))
 #: ``printbridge probe``.  One ``key=ok`` (or ``key=FAIL why``) line per check; jobs are
 #: followed through the admin socket and compared with what the emulated printer received.
 FRONTENDS = (f"PRINTER = {PRINTER!r}\nPASSWORD = {ADMIN_PASSWORD!r}\nPAGES = {PAGES!r}\n"
+             f"SLOW = {SLOW}  # timeouts scale with the emulation\n"
              + r'''
 import asyncio, configparser, hashlib, http.client, http.cookiejar, io, json, random, re
 import socket, struct, subprocess, time, urllib.error, urllib.parse, urllib.request
@@ -164,7 +180,7 @@ def jobs():
     return {int(j["id"]): j for p in printers for j in p["jobs"]}
 
 
-def finished(before, job_id=None, timeout=30):
+def finished(before, job_id=None, timeout=30 * SLOW):
     """The new job (job_id, or the one job not in `before`) once it ended: its id."""
     deadline = time.monotonic() + timeout
     while True:
@@ -202,7 +218,7 @@ browser = urllib.request.build_opener(
 def http_get(path, form=None):
     data = urllib.parse.urlencode(form).encode() if form is not None else None
     try:
-        with browser.open(BASE + path, data=data, timeout=30) as reply:
+        with browser.open(BASE + path, data=data, timeout=30 * SLOW) as reply:
             return reply.status, reply.headers.get_content_type(), reply.read()
     except urllib.error.HTTPError as err:
         return err.code, err.headers.get_content_type(), err.read()
@@ -263,7 +279,7 @@ def ipp(operation, attrs, data=b""):
                              (0x48, "attributes-natural-language", "en"),
                              (0x45, "printer-uri", f"ipp://localhost:{IPP}/ipp/print"), *attrs]:
         body += attr(tag, name.encode(), value.encode())
-    conn = http.client.HTTPConnection("127.0.0.1", IPP, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", IPP, timeout=30 * SLOW)
     conn.request("POST", "/ipp/print", body + b"\x03" + data,
                  {"Content-Type": "application/ipp"})
     reply = conn.getresponse()
@@ -327,7 +343,8 @@ def snmp():
     async def run():
         engine = SnmpEngine()
         try:
-            target = await UdpTransportTarget.create(("127.0.0.1", SNMP), timeout=3, retries=1)
+            target = await UdpTransportTarget.create(("127.0.0.1", SNMP), timeout=3 * SLOW,
+                                                    retries=1)
             community = CommunityData(COMMUNITY, mpModel=1)
             error, status, _, binds = await get_cmd(
                 engine, community, target, ContextData(),
@@ -345,7 +362,7 @@ def snmp():
         finally:
             engine.close_dispatcher()
 
-    descr, device, rows = asyncio.run(asyncio.wait_for(run(), 60))
+    descr, device, rows = asyncio.run(asyncio.wait_for(run(), 60 * SLOW))
     print(f"snmp-sysdescr={descr}")
     print(f"snmp-hrdevicedescr={device}")
     need(descr, "empty sysDescr")
@@ -356,7 +373,7 @@ def snmp():
 def raw_9100():
     data = document(60_000, seed=72)
     before = jobs()
-    with socket.create_connection(("127.0.0.1", RAW), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", RAW), timeout=10 * SLOW) as sock:
         sock.sendall(data)
         sock.shutdown(socket.SHUT_WR)
         need(sock.recv(1) == b"", "the raw port sent something back")
@@ -367,7 +384,7 @@ def lpd():
     data = document(5000, seed=73)
     control = b"Hhost1\nPalice\nJprobe lpd\nldfA001host1\nNlpd.txt\n"
     before = jobs()
-    with socket.create_connection(("127.0.0.1", LPD), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", LPD), timeout=10 * SLOW) as sock:
         for part in (b"\x02lp\n", b"\x03%d dfA001host1\n" % len(data), data + b"\x00",
                      b"\x02%d cfA001host1\n" % len(control), control + b"\x00"):
             sock.sendall(part)
@@ -379,7 +396,7 @@ def lpd():
 
 # -- the command line: the admin socket and the port probe
 def cli(*args):
-    proc = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=60 * SLOW)
     need(proc.returncode == 0,
          f"exit {proc.returncode}: {proc.stdout[-500:]} {proc.stderr[-1500:]}")
     return proc.stdout
@@ -429,96 +446,247 @@ report("cli-probe", cli_probe)
 report("cli-print-tmp", cli_print("/tmp"))
 report("cli-print-home", cli_print("/root"))
 ''')
+#: Lines of result.txt that are not key=value results.
+NOT_VALUES = ("journal:", "verify:", "stderr:", "failed:", "failed-journal:", "boot-warning:")
 FRONTEND_CHECKS = [*(f"web{path}" for path in PAGES), "web/static/style.css",
                    "web/favicon.ico", "web/icon-48.png", "web-admin", "ipp-attributes",
                    "ipp-print-job", "ipp-print-jpeg", "snmp", "raw-9100", "lpd", "cli-status",
                    "cli-probe", "cli-print-tmp", "cli-print-home"]
 
-BLOCK = r'''
+#: The watchdog check: the unit's WatchdogSec= for the test (the daemon pings every half of
+#: it) and how long the event loop is then blocked, far beyond it.  Under emulation the
+#: daemon's own start-up work can hold its loop for seconds, so both scale.
+WATCHDOG_SEC = 4 * SLOW
+BLOCK = f'''
 import json, socket
 s = socket.socket(socket.AF_UNIX)
 s.connect("/var/lib/printbridge/printbridge.sock")
-s.sendall(json.dumps({"command": "debug-block-loop", "seconds": 30}).encode() + b"\n")
+s.sendall(json.dumps({{"command": "debug-block-loop", "seconds": {30 * SLOW}}}).encode() + b"\\n")
 '''
+
+#: Units allowed to fail in the booted container, by name, each with the only result it
+#: may fail with (``Result``, ``ExecMainStatus``).  Natively none: any failed unit fails the
+#: test (the amd64 run boots with no failed unit).
+TOLERATED: dict[str, tuple[str, str]] = {}
+#: Under qemu-user, the units with ``LoadCredential=`` end in 243/CREDENTIALS ("Failed at
+#: step CREDENTIALS spawning ...: Invalid argument"): to set up /run/credentials/UNIT
+#: systemd forks its child with clone(CLONE_NEWNS), a clone flag qemu-user refuses with
+#: EINVAL (systemd/systemd#21511; systemd 254+ retries without a new mount namespace,
+#: bookworm's 252 does not).  The same units and the same systemd start fine natively, so
+#: this is the emulator, not the image.  systemd-tmpfiles-clean runs from a timer 15 min
+#: after boot, so only a slow run sees it.
+CREDENTIALS = ("exit-code", "243")
+TOLERATED_EMULATED: dict[str, tuple[str, str]] = {
+    "systemd-sysctl.service": CREDENTIALS,
+    "systemd-sysusers.service": CREDENTIALS,
+    "systemd-tmpfiles-setup-dev.service": CREDENTIALS,
+    "systemd-tmpfiles-setup.service": CREDENTIALS,
+    "systemd-tmpfiles-clean.service": CREDENTIALS,
+}
+#: The unit's sandbox (SystemCallArchitectures=, RestrictAddressFamilies=, RestrictNamespaces=
+#: ...) is seccomp filters systemd attaches to the daemon, on top of the one nspawn gives
+#: the whole container (counted in /proc/PID/status's Seccomp_filters, PID 1's subtracted).
+#: Natively there must be some.  Under qemu-user systemd finds no usable seccomp (the
+#: emulator does not pass a guest's filters to the kernel: they would be for the wrong
+#: architecture) and applies none, so there 0 is accepted too.
+def seccomp_ok(filters: str) -> bool:
+    return int(filters) > 0 or (ARCH.emulated and int(filters) == 0)
+if ARCH.emulated:
+    TOLERATED = TOLERATED_EMULATED
 
 CHECK = """#!/bin/sh
 out=/boot/firmware/result.txt
 wait_active() {
-    for i in $(seq 60); do systemctl is-active -q printbridge.service && return 0; sleep 1; done
+    for i in $(seq @WAIT@); do systemctl is-active -q printbridge.service && return 0; sleep 1; done
     return 1
 }
 wait_active
 echo "active=$(systemctl is-active printbridge.service)" > $out
-echo "user=$(stat -c %U /proc/$(systemctl show -P MainPID printbridge.service))" >> $out
+# (the monotonic clock is the machine's: count from the container's systemd start)
+echo "active-after-boot-ms=$(( ($(systemctl show -P ActiveEnterTimestampMonotonic \\
+    printbridge.service) - $(systemctl show -P UserspaceTimestampMonotonic)) / 1000 ))" >> $out
+pid=$(systemctl show -P MainPID printbridge.service)
+echo "user=$(stat -c %U /proc/$pid)" >> $out
+# seccomp filters the unit added (nspawn filters the whole container: count from PID 1's)
+filters() { awk '/^Seccomp_filters:/ {print $2}' "/proc/$1/status"; }
+echo "seccomp-filters=$(( $(filters "$pid") - $(filters 1) ))" >> $out
 /opt/printbridge/bin/python /usr/local/lib/ipp_probe.py >> $out 2>&1
 started=$(date +%s)
-timeout 120 /opt/printbridge/bin/python /usr/local/lib/frontends.py >> $out 2> /tmp/frontends.err
+timeout @FRONTENDS@ /opt/printbridge/bin/python /usr/local/lib/frontends.py >> $out \\
+    2> /tmp/frontends.err
 echo "frontends-rc=$?" >> $out
 echo "frontends-seconds=$(( $(date +%s) - started ))" >> $out
 sed 's/^/stderr: /' /tmp/frontends.err >> $out
 echo "restarts-before=$(systemctl show -P NRestarts printbridge.service)" >> $out
 echo "pid-before=$(systemctl show -P MainPID printbridge.service)" >> $out
 /opt/printbridge/bin/python /usr/local/lib/block.py
+started=$(date +%s)
 sleep 6
-for i in $(seq 30); do
+for i in $(seq @RESTART@); do
     [ "$(systemctl show -P NRestarts printbridge.service)" -ge 1 ] && wait_active && break
     sleep 1
 done
 echo "restarts-after=$(systemctl show -P NRestarts printbridge.service)" >> $out
 echo "pid-after=$(systemctl show -P MainPID printbridge.service)" >> $out
+echo "restart-seconds=$(( $(date +%s) - started ))" >> $out
 /opt/printbridge/bin/python /usr/local/lib/ipp_probe.py >> $out 2>&1
 systemd-analyze verify /etc/systemd/system/printbridge.service \\
     /etc/systemd/system/printbridge-setup.service > /tmp/verify 2>&1
 echo "verify-rc=$?" >> $out
 sed 's/^/verify: /' /tmp/verify >> $out
 echo "setup=$(systemctl is-active printbridge-setup.service)" >> $out
+# Every unit that failed in this boot, with why (a test-side list tolerates known noise).
+systemctl list-units --failed --all --plain --no-legend --no-pager > /tmp/failed
+while read -r unit rest; do
+    echo "failed: $unit $(systemctl show -P Result "$unit")" \\
+        "$(systemctl show -P ExecMainStatus "$unit")"
+    journalctl -b --no-pager -u "$unit" | tail -n 5 | sed 's/^/failed-journal: /'
+done < /tmp/failed >> $out
+echo "failed-units=$(wc -l < /tmp/failed)" >> $out
+journalctl -b --no-pager -p warning | sed 's/^/boot-warning: /' >> $out
 journalctl --no-pager -u printbridge.service | tail -n 40 | sed 's/^/journal: /' >> $out
 echo done >> $out
 systemctl poweroff
-"""
+""".replace("@WAIT@", str(60 * SLOW)).replace("@FRONTENDS@", str(120 * SLOW)).replace(
+    "@RESTART@", str(30 * SLOW))
+
+
+def build_root(arch: qemu.Arch, dest: Path, log=print) -> float:
+    """Debootstrap bookworm for ``arch`` into ``dest`` (built beside it as ``.tmp`` and
+    renamed when complete); returns the seconds it took.  A foreign architecture runs its
+    second stage under qemu-user through binfmt_misc (the handler must be registered)."""
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    proc = subprocess.run(["debootstrap", f"--arch={arch.name}", "--variant=minbase",
+                           f"--include={PACKAGES}", "bookworm", str(tmp), MIRROR],
+                          capture_output=True, text=True, timeout=1800 * arch.slow)
+    if proc.returncode != 0:
+        log_file = tmp / "debootstrap/debootstrap.log"
+        detail = log_file.read_text()[-3000:] if log_file.exists() else ""
+        raise RuntimeError(f"debootstrap --arch={arch.name} failed ({proc.returncode}): "
+                           f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}{detail}")
+    machine = subprocess.run(["chroot", str(tmp), "python3", "-c",
+                              "import platform; print(platform.machine())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert machine == arch.machine, f"{dest}: python3 says {machine}, not {arch.machine}"
+    took = time.monotonic() - started
+    (dest.parent / f"{dest.name}.built").write_text(
+        f"debootstrap --arch={arch.name} {PACKAGES} from {MIRROR}: {took:.0f} s, "
+        f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    tmp.rename(dest)
+    log(f"debootstrapped {dest} in {took:.0f} s")
+    return took
 
 
 @pytest.fixture(scope="module")
-def debian() -> Path:
+def binfmt() -> Iterator[None]:
+    """qemu-user-static's handler for a foreign ARCH, registered with F for the run."""
+    if not ARCH.emulated:
+        yield
+        return
+    if problems := qemu.missing([ARCH.handler]):
+        pytest.skip("; ".join(problems))
+    with qemu.binfmt_handlers([ARCH.handler]):
+        yield
+
+
+@pytest.fixture(scope="module")
+def debian(binfmt: None) -> Path:
     if not (DEBIAN / "usr/bin/python3").exists():
         if shutil.which("debootstrap") is None:
             pytest.skip("no debootstrap")
-        tmp = DEBIAN.with_name(DEBIAN.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["debootstrap", "--variant=minbase", f"--include={PACKAGES}", "bookworm",
-                        str(tmp), MIRROR], check=True, capture_output=True, timeout=1800)
-        tmp.rename(DEBIAN)
+        build_root(ARCH, DEBIAN)
     return DEBIAN
 
 
 @pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """x86_64: a wheelhouse built here and handed to ``make image``.  The emulated
+    architectures get none: ``make image`` builds theirs from the package index, as a
+    user's run does."""
+    if ARCH.emulated:
+        return None
     house = tmp_path_factory.mktemp("wheelhouse")
-    manifest = wheelhouse.build(house, ["x86_64"], "3.11")
+    manifest = wheelhouse.build(house, [ARCH.machine], "3.11")
     assert not manifest.missing, manifest.missing
     return house
 
 
 def nspawn(root: Path, boot: Path, *args: str, timeout: float = 600
            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["systemd-nspawn", "-D", str(root), "--register=no", "--keep-unit",
-                           "-q", f"--bind={boot}:/boot/firmware", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    """Run the container; past ``timeout`` its init (nspawn's child, PID 1 of the
+    container's PID namespace, which takes every process in it along) is killed first:
+    killing only nspawn would leave the container running."""
+    command = ["systemd-nspawn", "-D", str(root), "--register=no", "--keep-unit", "-q",
+               f"--bind={boot}:/boot/firmware", *args]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text()
+            except OSError:
+                children = ""
+            for child in children.split():
+                try:
+                    os.kill(int(child), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            proc.kill()
+            out, err = proc.communicate()
+            raise subprocess.TimeoutExpired(command, timeout, out, err) from None
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
+
+
+def make_env() -> dict[str, str]:
+    """The environment for a nested ``make``: without what the outer make exports (its
+    command line's variables, in MAKEFLAGS and as themselves), which would hand ``make
+    test-image ARCH=arm64``'s ARCH to ``make image`` as its --arch override; the card's
+    root says the architecture, as on a user's card."""
+    drop = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "ARCH")
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def untolerated(failed: list[str]) -> list[str]:
+    """``failed: UNIT RESULT STATUS`` lines that TOLERATED does not name."""
+    bad = []
+    for line in failed:
+        unit, result, status = [*line.split(), "", "", ""][1:4]
+        if TOLERATED.get(unit) != (result, status):
+            bad.append(line)
+    return bad
 
 
 def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
-        debian: Path, wheels: Path, tmp_path: Path) -> None:
-    # 1. make image on a synthetic card whose root says amd64 / Python 3.11
-    base = make_image(tmp_path / "base.img", root_tree(tmp_path / "rootfs",
-                                                       dpkg_status=AMD64_STATUS))
+        debian: Path, wheels: Path | None, tmp_path: Path) -> None:
+    # 1. make image on a synthetic card whose root says which system boots: natively a
+    #    made-up amd64 / Python 3.11 and a wheelhouse built here; emulated, the real root's
+    #    dpkg status, apt sources and keys, and make image builds the wheelhouse itself
+    if wheels is not None:
+        tree = root_tree(tmp_path / "rootfs", dpkg_status=AMD64_STATUS)
+        given = [f"WHEELHOUSE={wheels}"]
+    else:
+        tree = root_tree(tmp_path / "rootfs", facts_from=debian)
+        given = []
+    base = make_image(tmp_path / "base.img", tree)
     settings = tmp_path / "printbridge.txt"
     settings.write_text(SETTINGS)
     out = tmp_path / "printbridge.img"
+    started = time.monotonic()
     proc = subprocess.run(["make", "--no-print-directory", "image", f"BASE={base}", f"OUT={out}",
-                           f"WHEELHOUSE={wheels}", f"CONFIG={settings}",
-                           f"PYTHON={sys.executable}"], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+                           *given, f"CONFIG={settings}", f"PYTHON={sys.executable}", "ARCH="],
+                          cwd=ROOT, capture_output=True, text=True, env=make_env(),
+                          timeout=1800)
+    print(proc.stdout[-3000:])
+    print(f"make image took {time.monotonic() - started:.1f} s")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    if wheels is None:
+        target = next((line for line in proc.stdout.splitlines()
+                       if line.startswith("target:")), "")
+        assert ARCH.machine in target.split(), proc.stdout[-3000:]
 
     # 2. the boot partition as the Pi mounts it (vfat shows every file as 0755)
     boot = tmp_path / "bootfs"
@@ -534,11 +702,13 @@ def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
     root = tmp_path / "root"
     subprocess.run(["cp", "-a", "--reflink=auto", str(debian), str(root)], check=True)
     started = time.monotonic()
-    proc = nspawn(root, boot, "--private-network", "/boot/firmware/printbridge/firstboot.sh")
+    proc = nspawn(root, boot, "--private-network", "/boot/firmware/printbridge/firstboot.sh",
+                  timeout=600 * SLOW)
     log = (boot / "printbridge/firstboot.log").read_text()
     assert proc.returncode == 0, log + proc.stderr
     print(f"first boot took {time.monotonic() - started:.1f} s")
     assert "== printbridge installed" in log
+    assert f"python 3.11.2 {ARCH.machine}" in log, log
     cmdline = (boot / "cmdline.txt").read_text()
     assert cmdline.count("\n") == 1 and "systemd.run" not in cmdline
     assert "systemd.unit=kernel-command-line.target" not in cmdline
@@ -562,27 +732,30 @@ def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
     check = root / "usr/local/bin/pbcheck.sh"
     check.write_text(CHECK)
     check.chmod(0o755)
-    (root / "etc/systemd/system/pbcheck.service").write_text(textwrap.dedent("""\
+    (root / "etc/systemd/system/pbcheck.service").write_text(textwrap.dedent(f"""\
         [Unit]
         After=printbridge.service
         Wants=printbridge.service
         [Service]
         Type=oneshot
         ExecStart=/usr/local/bin/pbcheck.sh
-        TimeoutStartSec=300
+        TimeoutStartSec={300 * SLOW}
         """))
     (wants / "pbcheck.service").symlink_to("/etc/systemd/system/pbcheck.service")
     dropin = root / "etc/systemd/system/printbridge.service.d"
     dropin.mkdir()
     (dropin / "test.conf").write_text("[Service]\nEnvironment=PRINTBRIDGE_DEBUG_HOOKS=1\n"
-                                      "WatchdogSec=4s\n")
-    proc = nspawn(root, boot, "--private-network", "-b", timeout=400)
+                                      f"WatchdogSec={WATCHDOG_SEC}s\n")
+    started = time.monotonic()
+    proc = nspawn(root, boot, "--private-network", "-b", timeout=400 * SLOW)
+    print(f"boot and checks took {time.monotonic() - started:.1f} s")
     result = (boot / "result.txt").read_text() if (boot / "result.txt").exists() else ""
     print(result)
     values = dict(line.split("=", 1) for line in result.splitlines() if "=" in line
-                  and not line.startswith(("journal:", "verify:", "stderr:")))
+                  and not line.startswith(NOT_VALUES))
     assert values.get("active") == "active", result + proc.stdout[-3000:]
     assert values["user"] == "printbridge"
+    assert seccomp_ok(values["seccomp-filters"]), result
     assert values["ipp-status"] == "0x0000" and values["ipp-has-office"] == "True"
     failed = {key: values.get(key, "missing") for key in FRONTEND_CHECKS
               if values.get(key) != "ok"}
@@ -591,19 +764,30 @@ def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
     assert values["restarts-before"] == "0"
     assert int(values["restarts-after"]) >= 1 and values["pid-after"] != values["pid-before"]
     assert result.count("ipp-status=0x0000") == 2  # answering again after the restart
-    assert "watchdog timeout" in result.lower()
+    assert f"watchdog timeout (limit {WATCHDOG_SEC}s)" in result.lower()
     assert values["verify-rc"] == "0" and "verify:" not in result, result
     assert values["setup"] == "active"
+    # nothing else failed in that boot but known emulation noise (TOLERATED, by name)
+    assert "failed-units" in values, result
+    units = [line for line in result.splitlines() if line.startswith("failed: ")]
+    print(f"tolerated failed units: {len(units)}" if units else "no failed units")
+    assert int(values["failed-units"]) == len(units), result
+    assert not untolerated(units), "\n".join(untolerated(units)) + "\n" + result
 
 
-def test_deb_installs_offline_in_nspawn(debian: Path, wheels: Path, tmp_path: Path) -> None:
+def test_deb_installs_offline_in_nspawn(debian: Path, wheels: Path | None, tmp_path: Path
+                                        ) -> None:
     """``make deb`` for amd64 with the same wheels, ``apt install ./printbridge.deb`` in a
     fresh copy of the Debian root without network: installed, provisioned, enabled; and
-    ``apt purge`` takes it all away again."""
+    ``apt purge`` takes it all away again.  amd64 only: the package's installer is the
+    first boot's install.sh, which the emulated runs already cover on arm64 and armhf,
+    and another emulated pip install would add many minutes."""
+    if wheels is None:
+        pytest.skip(f"amd64 only (this run: {ARCH.name})")
     deb = tmp_path / "printbridge.deb"
     proc = subprocess.run(["make", "--no-print-directory", "deb", f"DEB_OUT={deb}",
                            "DEB_ARCH=amd64", f"WHEELHOUSE={wheels}", f"PYTHON={sys.executable}"],
-                          cwd=ROOT, capture_output=True, text=True)
+                          cwd=ROOT, capture_output=True, text=True, env=make_env())
     assert proc.returncode == 0, proc.stderr
     root = tmp_path / "root"
     subprocess.run(["cp", "-a", "--reflink=auto", str(debian), str(root)], check=True)
