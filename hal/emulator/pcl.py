@@ -82,14 +82,6 @@ PAGE_SIZES: dict[int, PageSize] = {p.code: p for p in (
     PageSize(91, "International C5", "iso_c5_162x229mm", _mm(162), _mm(229), 71),
     PageSize(100, "International B5", "iso_b5_176x250mm", _mm(176), _mm(250), 71),
 )}
-#: The logical page's left edge the emulated printer gives every size today, in 1/300
-#: inch: 75 dots (1/4 inch), as it always has.  The manual gives 75 for the US sizes but
-#: 71 for the ISO ones (A4, A3, DL, C5, B5), while the firmware's PCL drivers place the
-#: raster for 1/4 inch on every size: with the manual's 71 an A4 page lands 4 dots
-#: (0.34 mm) left of where the driver meant, and the driver round trip fails.  Until the
-#: drivers take the manual's offsets the printer keeps 1/4 inch; ``None`` makes it use
-#: each size's :attr:`PageSize.offset`.
-UNIFORM_OFFSET: int | None = 75
 #: The top margin after ``ESC E`` or a Page Size command, inch: 1/2 inch (3 lines at
 #: 6 lines per inch, the Top Margin command's default).
 DEFAULT_TOP_MARGIN_IN = 0.5
@@ -114,8 +106,7 @@ def page_size_for(media: str) -> PageSize:
 
 def logical_offset(size: PageSize, res: int) -> int:
     """Pixels at ``res`` from the sheet's left edge to X = 0 of the logical page."""
-    dots = UNIFORM_OFFSET if UNIFORM_OFFSET is not None else size.offset
-    return round(dots * res / 300)
+    return round(size.offset * res / 300)
 
 
 # -- raster compression (PCL 5 TRM Part I, chapter 15 "Raster Graphics", Set Compression

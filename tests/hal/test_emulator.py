@@ -53,6 +53,10 @@ def run(tmp_path: Path, lang: str, data: bytes, step: int | None = None,
     return images, interp.sheets
 
 
+#: Where X = 0 of A4's logical page is, at 300 dpi: 71 dots in (PCL 5 TRM Part I, ch. 2).
+A4_X0 = 71
+
+
 def pcl_page(rows: bytes, mode: int = 0, x: int = 0, y: int = 0) -> bytes:
     return (ESC + b"E" + ESC + b"&l26A" + ESC + b"&l0E" + ESC + b"&u300D" + ESC + b"*t300R"
             + ESC + b"*r16S" + ESC + b"*p%dx%dY" % (x, y) + ESC + b"*r1A"
@@ -65,10 +69,10 @@ def test_pcl_raster_lands_where_the_cursor_was(tmp_path: Path) -> None:
     (page,), sheets = run(tmp_path, "pcl5", data)
     assert page.shape == (3508, 2480) and sheets == 1  # A4 at the raster's 300 dpi
     ink = np.argwhere(page == 0)
-    # x: the logical page starts 1/4 inch (75 dots) in; y: top margin 0.
+    # x: on A4 the logical page starts 71 dots in (PCL 5 TRM); y: top margin 0.
     assert ink[:, 0].min() == 200 and ink[:, 0].max() == 201
-    assert ink[:, 1].min() == 175 and ink[:, 1].max() == 190
-    assert (page[201, 175:183] == 0).all() and (page[201, 183:191] == 255).all()
+    assert ink[:, 1].min() == 171 and ink[:, 1].max() == 186
+    assert (page[201, 171:179] == 0).all() and (page[201, 179:187] == 255).all()
 
 
 @pytest.mark.parametrize(("mode", "rows"), [
@@ -78,7 +82,7 @@ def test_pcl_raster_lands_where_the_cursor_was(tmp_path: Path) -> None:
 ])
 def test_pcl_compression_methods(tmp_path: Path, mode: int, rows: bytes) -> None:
     (page,), _ = run(tmp_path, "pcl5", pcl_page(rows, mode))
-    first, second = page[0, 75:91], page[1, 75:91]
+    first, second = page[0, A4_X0:A4_X0 + 16], page[1, A4_X0:A4_X0 + 16]
     assert (first[:8] == 0).all() and (first[8:12] == 255).all() and (first[12:] == 0).all()
     expected_second = {1: (0, 255), 2: (0, 255), 3: (0, 255)}[mode]
     assert second[0] == expected_second[0] or mode == 3
@@ -92,8 +96,9 @@ def test_pcl_compression_methods(tmp_path: Path, mode: int, rows: bytes) -> None
 def test_pcl_y_offset_clears_the_seed_and_moves_down(tmp_path: Path) -> None:
     rows = ESC + b"*b2W\x00\xff" + ESC + b"*b5Y" + ESC + b"*b2W\x00\x0f"
     (page,), _ = run(tmp_path, "pcl5", pcl_page(rows, 3))
-    assert (page[0, 75:83] == 0).all() and (page[1:6, 75:91] == 255).all()
-    assert (page[6, 75:79] == 255).all() and (page[6, 79:83] == 0).all()  # seed was zero
+    x = A4_X0
+    assert (page[0, x:x + 8] == 0).all() and (page[1:6, x:x + 16] == 255).all()
+    assert (page[6, x:x + 4] == 255).all() and (page[6, x + 4:x + 8] == 0).all()  # seed 0
 
 
 def test_pcl_framing_survives_any_split_and_noise(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from firmware.pipeline import DocumentSource
 from firmware.pipeline.compression import delta_rows, packbits_rows, split_rows
 from firmware.pipeline.drivers import select_driver
 from hal.emulator import interpreter_for
-from hal.emulator import pcl as emulator_pcl
 from hal.emulator.pcl import PAGE_SIZES, PclInterpreter, undelta_row, unpackbits_row
 from tests.pipeline.drivers import test_drivers as driver_tests
 from tests.pipeline.drivers.test_drivers import convert, pwg_page
@@ -132,8 +131,7 @@ def test_a_driver_sending_a_wrong_page_size_code_is_caught(
         driver_tests.test_driver_round_trip(tmp_path / "round-trip", lang, lang, 300, A4, {})
 
 
-def test_logical_page_offsets_from_the_manual(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_logical_page_offsets_from_the_manual(tmp_path: Path) -> None:
     def ink_x(code: int, res: int, out: Path) -> int:
         interpret(one_page(code, res=res), out, render="1")
         from PIL import Image
@@ -142,9 +140,6 @@ def test_logical_page_offsets_from_the_manual(tmp_path: Path,
             page = np.asarray(image.convert("L"))
         return int(np.argwhere(page == 0)[:, 1].min())
 
-    # Today: 1/4 inch on every size, where the firmware's drivers expect it.
-    assert ink_x(26, 300, tmp_path / "a4-today") == 75
-    monkeypatch.setattr(emulator_pcl, "UNIFORM_OFFSET", None)
     assert ink_x(2, 300, tmp_path / "letter") == 75  # 75 dots
     assert ink_x(26, 300, tmp_path / "a4") == 71  # 71 dots
     assert ink_x(26, 600, tmp_path / "a4-600") == 142

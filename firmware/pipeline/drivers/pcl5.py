@@ -44,7 +44,7 @@ class PclDriverBase(Driver):
             parts.append(b"\x1b&l%dA\x1b&l0E" % PAGE_SIZES.get(dev.media, 26))
             self._media = dev.media
         left, top, _, _ = dev.printable
-        x = left - logical_offset(dev.resolution)
+        x = left - logical_offset(dev.resolution, dev.media)
         parts.append(b"\x1b*t%dR\x1b*r%dS\x1b*p%dx%dY\x1b*r1A"
                      % (dev.resolution, dev.printable_width, x, top))
         return b"".join(parts)

@@ -4,8 +4,8 @@ HP PCL 5 Printer Language Technical Reference Manual (part I), chapters "Page Co
 and "Raster Graphics"; the PCL 3 (DeskJet) subset is the same raster model with colour
 planes (``ESC*r#U``, ``ESC*b#V``).  Page geometry as both the drivers and the emulated
 printer use it: ``ESC&l0E`` puts the top margin at the top of the sheet, and in portrait
-the logical page (X = 0) begins :data:`LOGICAL_OFFSET_IN` inch from the left edge of the
-sheet, as on HP LaserJets.  Cursor positions are in PCL units set by ``ESC&u#D``; the
+the logical page (X = 0) begins :func:`logical_offset` from the left edge of the sheet,
+as on HP LaserJets.  Cursor positions are in PCL units set by ``ESC&u#D``; the
 drivers set units equal to the raster resolution.
 """
 
@@ -18,8 +18,11 @@ ESC = b"\x1b"
 UEL = b"\x1b%-12345X"
 FF = b"\x0c"
 
-#: Left edge of the portrait logical page from the sheet edge (HP: 1/4 inch).
-LOGICAL_OFFSET_IN = 0.25
+#: Left edge of the portrait logical page from the sheet edge, in 1/300 inch (PCL 5 TRM
+#: Part I, chapter 2 "The Page", the logical page table): 1/4 inch on the US sizes, 71 dots
+#: (6 mm) on the ISO and JIS ones.
+LOGICAL_OFFSET_US = 75
+LOGICAL_OFFSET_ISO = 71
 
 #: PWG media -> ESC&l#A page size code (PCL 5 Technical Reference, Page Size command).
 PAGE_SIZES: dict[str, int] = {
@@ -44,8 +47,10 @@ MEDIA_BY_CODE: dict[int, str] = {code: media for media, code in PAGE_SIZES.items
 MODE_SWITCH_COST = 2
 
 
-def logical_offset(resolution: int) -> int:
-    return round(LOGICAL_OFFSET_IN * resolution)
+def logical_offset(resolution: int, media: str = "") -> int:
+    """Pixels at ``resolution`` from the sheet's left edge to X = 0 of the logical page."""
+    dots = LOGICAL_OFFSET_ISO if media.startswith(("iso_", "jis_")) else LOGICAL_OFFSET_US
+    return round(dots * resolution / 300)
 
 
 class PclRasterWriter:
