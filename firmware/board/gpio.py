@@ -210,7 +210,7 @@ def open_output(gpiod: Any, spec: LineSpec) -> Output:
     if is_v1(gpiod):
         from firmware.board.gpiod_v1 import V1Output
 
-        return V1Output(gpiod, spec)
+        return V1Output(gpiod, spec, chip_path(gpiod, spec.chip))
     return GpioOutput(gpiod, spec)
 
 
@@ -219,5 +219,5 @@ def open_input(gpiod: Any, spec: LineSpec) -> Input:
     if is_v1(gpiod):
         from firmware.board.gpiod_v1 import V1Input
 
-        return V1Input(gpiod, spec)
+        return V1Input(gpiod, spec, chip_path(gpiod, spec.chip))
     return GpioInput(gpiod, spec)

@@ -39,9 +39,10 @@ from __future__ import annotations
 import errno
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from firmware.board.gpio import LineSpec, chip_path
+if TYPE_CHECKING:  # gpio.py imports this module: the chip path comes from its caller
+    from firmware.board.gpio import LineSpec
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +87,11 @@ def _bias_flag(gpiod: Any, spec: LineSpec) -> int:
     return int(flag)
 
 
-def _request(gpiod: Any, spec: LineSpec, consumer: str, type_: int,
+def _request(gpiod: Any, spec: LineSpec, path: str, consumer: str, type_: int,
              default_vals: list[int] | None = None) -> tuple[Any, Any]:
-    """Open the chip and request ``spec``'s line; (chip, line), the chip kept open."""
-    chip = gpiod.Chip(chip_path(gpiod, spec.chip))
+    """Open the chip at ``path`` and request ``spec``'s line; (chip, line), the chip
+    kept open."""
+    chip = gpiod.Chip(path)
     try:
         line = chip.get_line(spec.line)
         flags = int(gpiod.LINE_REQ_FLAG_ACTIVE_LOW) if spec.active_low else 0
@@ -115,10 +117,11 @@ def _request(gpiod: Any, spec: LineSpec, consumer: str, type_: int,
 class V1Output:
     """The LED: one output line requested through the v1 API (``LINE_REQ_DIR_OUT``)."""
 
-    def __init__(self, gpiod: Any, spec: LineSpec, consumer: str = "printbridge-led") -> None:
+    def __init__(self, gpiod: Any, spec: LineSpec, path: str,
+                 consumer: str = "printbridge-led") -> None:
         self.offset = spec.line
-        self.chip, self.line = _request(gpiod, spec, consumer, int(gpiod.LINE_REQ_DIR_OUT),
-                                        default_vals=[0])
+        self.chip, self.line = _request(gpiod, spec, path, consumer,
+                                        int(gpiod.LINE_REQ_DIR_OUT), default_vals=[0])
         self.on = False
 
     def set(self, on: bool) -> None:
@@ -139,11 +142,11 @@ class V1Output:
 class V1Input:
     """The button: one line with events on both edges (``LINE_REQ_EV_BOTH_EDGES``)."""
 
-    def __init__(self, gpiod: Any, spec: LineSpec, consumer: str = "printbridge-button",
-                 debounce: float = 0.02) -> None:
+    def __init__(self, gpiod: Any, spec: LineSpec, path: str,
+                 consumer: str = "printbridge-button", debounce: float = 0.02) -> None:
         self._rising = gpiod.LineEvent.RISING_EDGE
         self.offset = spec.line
-        self.chip, self.line = _request(gpiod, spec, consumer,
+        self.chip, self.line = _request(gpiod, spec, path, consumer,
                                         int(gpiod.LINE_REQ_EV_BOTH_EDGES))
         self._fd = int(self.line.event_get_fd())
         #: no kernel debounce in the v1 uAPI: the Button drops presses shorter than this

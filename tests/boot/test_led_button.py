@@ -405,7 +405,8 @@ def test_v1_bounce_is_not_a_press() -> None:
         async def hold() -> None:
             holds.append(1)
 
-        line = V1Input(fake_gpiod_v1, LineSpec("pinctrl-bcm2711", 27, True, "pull-up"))
+        spec = LineSpec("pinctrl-bcm2711", 27, True, "pull-up")
+        line = V1Input(fake_gpiod_v1, spec, chip_path(fake_gpiod_v1, spec.chip))
         req = requested(fake_gpiod_v1, "printbridge-button")
         button = Button(line, short, hold, short_max=0.5, hold=5.0)
         assert button.min_press == line.min_press == 0.02
