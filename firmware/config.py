@@ -9,11 +9,9 @@ from typing import Any
 
 from firmware.boards import load_board
 from firmware.media import check_country
+from hal.options import NO, YES
 
 DEFAULT_CONFIG_PATH = Path("/etc/printbridge/printbridge.conf")
-#: How a setting says yes or no (INI values are text; TOML board profiles give booleans).
-YES = frozenset({"1", "yes", "true", "on"})
-NO = frozenset({"0", "no", "false", "off"})
 
 
 def host_port(host: str, port: int) -> str:

@@ -45,6 +45,7 @@ from firmware.config import PrinterConfig
 from firmware.spool import atomic_write
 from hal.discovery import DISCOVERABLE, Found, Selector, discover
 from hal.hotplug import DeviceWatcher
+from hal.options import truthy
 
 if TYPE_CHECKING:
     from firmware.system import System
@@ -56,9 +57,6 @@ MAPPING_FILE = "hotplug.json"
 #: Keys of the [hotplug] section that are not printer options.
 OWN_KEYS = {"enabled", "discover", "interval", "udev", "location", "info"}
 
-
-def _truthy(value: str) -> bool:
-    return value.strip().lower() in ("1", "yes", "true", "on")
 
 
 def queue_name(make_and_model: str, taken: set[str]) -> str:
@@ -103,7 +101,7 @@ class Hotplug:
     @classmethod
     def from_config(cls, system: System) -> Hotplug | None:
         settings = system.config.sections.get(SECTION)
-        if settings is None or not _truthy(settings.get("enabled", "yes")):
+        if settings is None or not truthy(settings.get("enabled", "yes")):
             return None
         return cls(system, dict(settings))
 

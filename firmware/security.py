@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from firmware.config import Config
 from firmware.users import User, UserDB
+from hal.options import truthy
 
 _SUFFIX = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
@@ -60,7 +61,7 @@ class Limits:
 
 
 def tls_enabled(config: Config) -> bool:
-    return config.sections.get("tls", {}).get("enabled", "yes").lower() in ("yes", "true", "1")
+    return truthy(config.sections.get("tls", {}).get("enabled"), default=True)
 
 
 @dataclass(slots=True)

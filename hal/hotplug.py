@@ -15,6 +15,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from hal.options import NO, YES
+
 log = logging.getLogger(__name__)
 
 #: udev subsystems whose events can mean "a printer came or went".
@@ -31,12 +33,12 @@ class DeviceWatcher:
     def __init__(self, mode: str = "auto", subsystems: Iterable[str] = SUBSYSTEMS) -> None:
         self.monitor: Any = None
         mode = mode.strip().lower()
-        if mode in ("no", "off", "false", "0"):
+        if mode in NO:
             return
         try:
             import pyudev  # optional
         except ImportError:
-            if mode in ("yes", "on", "true", "1"):
+            if mode in YES:
                 raise
             log.info("pyudev is not installed: looking for printers on a timer")
             return
@@ -46,7 +48,7 @@ class DeviceWatcher:
                 monitor.filter_by(subsystem=subsystem)
             monitor.start()
         except Exception as exc:  # no netlink socket in a container, no permission
-            if mode in ("yes", "on", "true", "1"):
+            if mode in YES:
                 raise
             log.info("udev monitor unavailable (%s): looking for printers on a timer", exc)
             return

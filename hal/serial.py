@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import serial
 
+from hal.options import truthy
 from hal.port import Port, PortCondition, PortError, PortStatus
 from hal.registry import register
 
@@ -83,8 +84,7 @@ class SerialPort(Port):
         self.path = unquote(parts.path or parts.netloc)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.settings = line_settings({**self.options, **query})
-        self.dsr_offline = str({**self.options, **query}.get("dsr_offline", "no")).lower() in (
-            "1", "yes", "true", "on")
+        self.dsr_offline = truthy({**self.options, **query}.get("dsr_offline"))
         self.ser: serial.Serial | None = None
 
     def open(self) -> None:

@@ -59,6 +59,7 @@ import usb.util
 from hal import quirks as quirks_mod
 from hal.discovery import Found, Selector
 from hal.ieee1284 import MAX_DEVICE_ID, DeviceId, decode_length_prefixed, decode_status
+from hal.options import truthy
 from hal.polling import StatusSchedule
 from hal.port import Port, PortError, PortStatus
 from hal.registry import register
@@ -130,12 +131,6 @@ def _is_gone(exc: usb.core.USBError) -> bool:
 
 def _is_stall(exc: usb.core.USBError) -> bool:
     return exc.errno == errno.EPIPE or exc.backend_error_code == LIBUSB_ERROR_PIPE
-
-
-def _truthy(value: str | None, default: bool = False) -> bool:
-    if value is None:
-        return default
-    return value.strip().lower() in ("1", "yes", "true", "on")
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,8 +311,8 @@ class UsbPort(Port):
         self.selector = Selector.from_uri(uri)
         opts = self.options
         self._backend = backend
-        self.allow_ipp_usb = _truthy(opts.get("allow_ipp_usb"))
-        self.reattach = _truthy(opts.get("reattach"), default=True)
+        self.allow_ipp_usb = truthy(opts.get("allow_ipp_usb"))
+        self.reattach = truthy(opts.get("reattach"), default=True)
         self.chunk = max(64, int(opts.get("chunk", str(DEFAULT_CHUNK))))
         self.schedule = StatusSchedule(float(opts.get("status_busy_interval", "5")),
                                        float(opts.get("status_backoff_max", "60")))
@@ -508,7 +503,7 @@ class UsbPort(Port):
 def discover(*, skip_keys: Collection[str] = (), options: Mapping[str, str] | None = None,
              backend: Any = None) -> list[Found]:
     """Every USB printer-class device, identified unless its key is in ``skip_keys``."""
-    allow_ipp_usb = _truthy((options or {}).get("allow_ipp_usb"))
+    allow_ipp_usb = truthy((options or {}).get("allow_ipp_usb"))
     found = []
     for dev in find_printers(backend):
         try:

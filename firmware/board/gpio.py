@@ -39,7 +39,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from firmware.board.button import Input
-from firmware.config import YES
+from hal.options import YES
 
 log = logging.getLogger(__name__)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from hal.emulator.base import Canvas, Interpreter
+from hal.options import truthy
 
 
 # -- the page (HP PCL 5 Printer Language Technical Reference Manual, Part I)
@@ -178,17 +179,13 @@ _DATA = {(b"*", b"b", b"W"), (b"*", b"b", b"V"), (b"(", b"s", b"W"), (b")", b"s"
 BLOCK_ROWS = 256
 
 
-def _truthy(value: str | None) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
 class PclInterpreter(Interpreter):
     language = "pcl"
 
     def __init__(self, job_dir: Path, eject_ok: Callable[[bool], bool],
                  options: dict[str, str] | None = None, color: bool = False) -> None:
         super().__init__(job_dir, eject_ok, options)
-        self.duplexer = _truthy(self.options.get("duplex"))
+        self.duplexer = truthy(self.options.get("duplex"))
         self.default_size = page_size_for(self.options.get("media", "iso_a4_210x297mm"))
         #: The page size of every page ejected, as the job selected it (for tests and
         #: for a person reading the log: a driver that sends the wrong code shows here).

@@ -27,6 +27,7 @@ from typing import ClassVar
 
 from firmware.capabilities import Capabilities
 from firmware.pipeline.page import U8, JobSetup, PageSetup
+from hal.options import truthy
 
 
 class RasterMode(enum.Enum):
@@ -59,10 +60,6 @@ class Output:
         self._parts = []
         self.size = 0
         return data
-
-
-def truthy(value: str | None) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 class Driver(abc.ABC):

@@ -12,8 +12,9 @@ TN 5001): ``%%Page:`` comments let spoolers and the emulated printer count pages
 from __future__ import annotations
 
 from firmware.capabilities import Capabilities
-from firmware.pipeline.drivers.base import Driver, Output, RasterMode, truthy
+from firmware.pipeline.drivers.base import Driver, Output, RasterMode
 from firmware.pipeline.page import U8, JobSetup, PageSetup
+from hal.options import truthy
 
 A85_LINE = 75
 
