@@ -50,7 +50,8 @@ from firmware.http1 import (
 )
 from firmware.ipp.codec import IppParseError, Message, MessageParser, encode
 from firmware.ipp.http import REALM
-from firmware.ipp.responder import AuthenticationRequired, RequestContext, Responder
+from firmware.ipp.request import AuthenticationRequired, RequestContext
+from firmware.ipp.responder import Responder
 from firmware.ipp.tags import Status
 from firmware.security import RateLimiter
 from firmware.tls import TXT_VERSION

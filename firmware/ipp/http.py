@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from firmware.ipp.codec import IppParseError, MessageParser, encode
-from firmware.ipp.responder import AuthenticationRequired, RequestContext, Responder
+from firmware.ipp.request import AuthenticationRequired, RequestContext
+from firmware.ipp.responder import Responder
 from firmware.ipp.tags import Status
 from firmware.security import BasicAuth, Limits, RateLimiter
 

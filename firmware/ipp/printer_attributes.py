@@ -10,16 +10,15 @@ IPP can never disagree with SNMP, DNS-SD or the web page.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from firmware import __version__
 from firmware.capabilities import Capabilities
 from firmware.ipp.codec import AttributeGroup, pre_encode
-from firmware.ipp.ops_rfc3380 import JOB_SETTABLE, PRINTER_SETTABLE_ATTRIBUTES
 from firmware.ipp.registry import make_attribute
-from firmware.ipp.tags import DelimiterTag, Operation, ValueTag
+from firmware.ipp.tags import DelimiterTag, ValueTag
 from firmware.ipp.template import CHECKS, CONTENT_OPTIMIZE, PRINT_SCALING
 from firmware.ipp.values import Attribute, OutOfBand, Range, Resolution
 from firmware.media import parse_media
@@ -29,59 +28,20 @@ if TYPE_CHECKING:
     from firmware.printer import Alert, Printer
     from firmware.system import System
 
-#: Operations this responder implements (operations-supported, RFC 8011 §5.4.15).
-OPERATIONS = [
-    Operation.PRINT_JOB,
-    Operation.VALIDATE_JOB,
-    Operation.CREATE_JOB,
-    Operation.SEND_DOCUMENT,
-    Operation.CANCEL_JOB,
-    Operation.GET_JOB_ATTRIBUTES,
-    Operation.GET_JOBS,
-    Operation.GET_PRINTER_ATTRIBUTES,
-    Operation.HOLD_JOB,
-    Operation.RELEASE_JOB,
-    Operation.PAUSE_PRINTER,
-    Operation.RESUME_PRINTER,
-    Operation.PURGE_JOBS,
-    Operation.CREATE_PRINTER_SUBSCRIPTIONS,
-    Operation.CREATE_JOB_SUBSCRIPTIONS,
-    Operation.GET_SUBSCRIPTION_ATTRIBUTES,
-    Operation.GET_SUBSCRIPTIONS,
-    Operation.RENEW_SUBSCRIPTION,
-    Operation.CANCEL_SUBSCRIPTION,
-    Operation.GET_NOTIFICATIONS,
-    Operation.HOLD_NEW_JOBS,
-    Operation.RELEASE_HELD_NEW_JOBS,
-    Operation.CANCEL_CURRENT_JOB,
-    Operation.CANCEL_JOBS,
-    Operation.CANCEL_MY_JOBS,
-    Operation.CLOSE_JOB,
-    Operation.IDENTIFY_PRINTER,
-    # RFC 3998
-    Operation.ENABLE_PRINTER,
-    Operation.DISABLE_PRINTER,
-    Operation.PAUSE_PRINTER_AFTER_CURRENT_JOB,
-    Operation.RESTART_PRINTER,
-    Operation.SHUTDOWN_PRINTER,
-    Operation.STARTUP_PRINTER,
-    Operation.REPROCESS_JOB,
-    Operation.SUSPEND_CURRENT_JOB,
-    Operation.RESUME_JOB,
-    Operation.PROMOTE_JOB,
-    Operation.SCHEDULE_JOB_AFTER,
-    Operation.RESTART_JOB,
-    Operation.RESUBMIT_JOB,
-    # RFC 3380
-    Operation.SET_PRINTER_ATTRIBUTES,
-    Operation.SET_JOB_ATTRIBUTES,
-    Operation.GET_PRINTER_SUPPORTED_VALUES,
-    # PWG 5100.5
-    Operation.CANCEL_DOCUMENT,
-    Operation.GET_DOCUMENT_ATTRIBUTES,
-    Operation.GET_DOCUMENTS,
-    Operation.SET_DOCUMENT_ATTRIBUTES,
-]
+#: What Set-Printer-Attributes may change (RFC 3380 §4.1; the handler is in
+#: firmware.ipp.printer_ops): the printer's descriptive text, attribute -> Identity field ...
+PRINTER_SETTABLE = {
+    "printer-info": "info",
+    "printer-location": "location",
+    "printer-geo-location": "geo_location",
+    "printer-organization": "organization",
+}
+#: ... and the paper loaded, per tray (firmware.system.System.set_media_ready).
+MEDIA_SETTABLE = ("media-col-ready", "media-ready")
+#: printer-settable-attributes-supported (RFC 3380 §4.1).
+PRINTER_SETTABLE_ATTRIBUTES = sorted([*PRINTER_SETTABLE, *MEDIA_SETTABLE])
+#: job-settable-attributes-supported (RFC 3380 §4.2; firmware.ipp.job_ops).
+JOB_SETTABLE = ("job-hold-until", "job-name", "job-priority")
 
 #: Claimed only because CUPS's ipp-1.1/2.0/2.1/2.2 suites pass (tests/ipp/test_ipptool.py).
 IPP_VERSIONS = ["1.1", "2.0", "2.1", "2.2"]
@@ -209,9 +169,15 @@ class PrinterAttributes:
     too (clients poll with the same few lists), until either part changes.
     """
 
-    def __init__(self, system: System, printer: Printer) -> None:
+    def __init__(self, system: System, printer: Printer,
+                 operations: Sequence[int] = ()) -> None:
         self.system = system
         self.printer = printer
+        #: operations-supported (RFC 8011 §5.4.15): the IPP responder passes its
+        #: operation table's codes (firmware.ipp.operations.SUPPORTED), which sits above
+        #: this module; without any (DNS-SD, whose TXT record does not read it) the
+        #: attribute is left out.
+        self.operations = [int(op) for op in operations]
         self._static: list[Attribute] = []
         self._static_key: tuple[float, str] | None = None
         self._live: list[Attribute] = []
@@ -325,7 +291,8 @@ class PrinterAttributes:
         yield "notify-lease-duration-supported", Range(0, 67108863)
         yield "notify-max-events-supported", 100
         yield "notify-pull-method-supported", ["ippget"]
-        yield "operations-supported", [int(op) for op in OPERATIONS]
+        if self.operations:
+            yield "operations-supported", self.operations
         yield "orientation-requested-default", 3
         yield "orientation-requested-supported", [3, 4, 5, 6]
         yield "number-up-default", 1
