@@ -25,15 +25,10 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from hal.ieee1284 import DeviceId
 from hal.port import PortStatus
+from hal.registry import DISCOVERABLE
 
 log = logging.getLogger(__name__)
 
-#: Driver modules that can enumerate printers, by URI scheme.
-DISCOVERABLE: dict[str, str] = {
-    "usb": "hal.usb",
-    "usblp": "hal.usblp",
-    "parallel": "hal.parallel",
-}
 
 
 @dataclass(frozen=True, slots=True)

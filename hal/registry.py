@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from hal.port import Port
 
 _DRIVERS: dict[str, type[Port]] = {}
 
-#: Built-in driver modules, imported lazily so a board without pyusb still starts.
-_BUILTIN: dict[str, str] = {
-    "emulated": "hal.emulated",
-    "file": "hal.file",
-    "usb": "hal.usb",
-    "usblp": "hal.usblp",
-    "parallel": "hal.parallel",
-    "serial": "hal.serial",
+@dataclass(frozen=True, slots=True)
+class PortKind:
+    """A built-in kind of port: the module that serves its URI scheme, imported lazily
+    so a board without pyusb still starts, and whether it can find printers itself."""
+
+    module: str
+    discoverable: bool = False
+
+
+#: Every built-in kind of port, by URI scheme: the one list (discovery derives its own).
+PORT_KINDS: dict[str, PortKind] = {
+    "emulated": PortKind("hal.emulated"),
+    "file": PortKind("hal.file"),
+    "usb": PortKind("hal.usb", discoverable=True),
+    "usblp": PortKind("hal.usblp", discoverable=True),
+    "parallel": PortKind("hal.parallel", discoverable=True),
+    "serial": PortKind("hal.serial"),
 }
+#: The kinds that can enumerate the printers attached (``hal.discovery``), by scheme.
+DISCOVERABLE: dict[str, str] = {
+    scheme: kind.module for scheme, kind in PORT_KINDS.items() if kind.discoverable}
 
 
 def register(cls: type[Port]) -> type[Port]:
@@ -33,8 +46,8 @@ def scheme_of(uri: str) -> str:
 
 def driver_for(uri: str) -> type[Port]:
     scheme = scheme_of(uri)
-    if scheme not in _DRIVERS and scheme in _BUILTIN:
-        importlib.import_module(_BUILTIN[scheme])
+    if scheme not in _DRIVERS and scheme in PORT_KINDS:
+        importlib.import_module(PORT_KINDS[scheme].module)
     try:
         return _DRIVERS[scheme]
     except KeyError:
@@ -51,4 +64,4 @@ def create_port(uri: str, options: Mapping[str, str] | None = None) -> Port:
 
 
 def schemes() -> list[str]:
-    return sorted(set(_DRIVERS) | set(_BUILTIN))
+    return sorted(set(_DRIVERS) | set(PORT_KINDS))
