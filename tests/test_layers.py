@@ -4,9 +4,9 @@ inside functions alike, relative imports resolved), and two rules on it:
 
 1. nothing in ``hal/`` (the hardware layer) imports ``firmware/``, not even for type
    checking or through ``importlib`` with a module name written out;
-2. no import cycle among the product's modules beyond the ones issue 18 is cutting
-   (:data:`KNOWN_CYCLES`).  A cycle is a strongly connected component of the graph with
-   more than one module; imports under ``if TYPE_CHECKING:`` never run and do not count.
+2. no import cycle among the product's modules.  A cycle is a strongly connected
+   component of the graph with more than one module; imports under ``if TYPE_CHECKING:``
+   never run and do not count.
 """
 
 from __future__ import annotations
@@ -18,17 +18,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("firmware", "hal")
-
-#: Import cycles there are today.  Issue 18 ("layers that point one way") must empty
-#: this list: when a cycle is cut, take it out here.  The test fails on a cycle that is
-#: not within one of these (a new one), not on one of these getting smaller or going.
-KNOWN_CYCLES: list[frozenset[str]] = [
-    # The IPP server: the operation files and attribute builders import the responder
-    # back (IppError inside their functions: the lazy-import trick), and it imports them.
-    frozenset({"firmware.ipp.job_attributes", "firmware.ipp.ops_documents",
-               "firmware.ipp.ops_rfc3380", "firmware.ipp.ops_rfc3998",
-               "firmware.ipp.printer_attributes", "firmware.ipp.responder"}),
-]
 
 _MODULE_NAME = re.compile(r"^firmware(\.[A-Za-z_]\w*)*$")
 
@@ -200,12 +189,11 @@ def test_hal_never_imports_firmware() -> None:
     assert not wrong, "the hardware layer depends on the firmware:\n" + "\n".join(wrong)
 
 
-def test_no_new_import_cycles() -> None:
+def test_no_import_cycles() -> None:
+    """Imports point one way: no two product modules reach each other (issue 18 cut the
+    IPP loop, gpio <-> gpiod_v1 and system <-> worker)."""
     found = strongly_connected(import_graph())
-    new = [c for c in found if not any(c <= known for known in KNOWN_CYCLES)]
-    assert not new, (f"new import cycle(s):\n{describe(new)}\n"
-                     f"all cycles found:\n{describe(found)}\n"
-                     f"known (issue 18 is cutting them):\n{describe(KNOWN_CYCLES)}")
+    assert not found, f"import cycle(s):\n{describe(found)}"
 
 
 def test_the_worker_sees_a_job_store_not_the_system(tmp_path: Path) -> None:
