@@ -7,8 +7,13 @@ SNMP turns the keywords into their enum numbers; IPP writes them into printer-al
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from firmware.reasons import REASON_FOR_CONDITION, REASON_TEXT
 from hal.port import PortCondition
+
+if TYPE_CHECKING:
+    from firmware.printer import Alert
 
 
 @dataclass(slots=True, frozen=True)
@@ -34,3 +39,16 @@ ALERT_FOR_CONDITION: dict[PortCondition, AlertKind] = {
 
 #: The unary event every printer logs when it starts (RFC 3805 'powerUp').
 POWER_UP = AlertKind("powerUp", "generalPrinter", "other", "noInterventionRequired")
+
+#: How an alert that is an event, not a port condition, reads.
+EVENT_TEXT: dict[str, str] = {"powerUp": "Printer started"}
+
+
+def alert_text(alert: Alert) -> str:
+    """An alert in words, the same in every view: SNMP's prtAlertDescription (RFC 3805),
+    IPP's printer-alert-description (PWG 5100.9 §7.1.2) and the web page's alert log.
+    A condition reads as its printer-state-reason does; an event by :data:`EVENT_TEXT`."""
+    if alert.condition is not None:
+        reason = REASON_FOR_CONDITION.get(alert.condition, "other-error")
+        return REASON_TEXT.get(reason, reason)
+    return EVENT_TEXT.get(alert.kind.code, alert.kind.code)

@@ -242,10 +242,16 @@ class Printer:
         return bool(self.port_conditions & STALLING_CONDITIONS)
 
     @property
+    def critical(self) -> bool:
+        """A condition stops the printer: a stalling port condition or an error reason
+        (what IPP's printer-state, SNMP's hrDeviceStatus and the LED all go by)."""
+        return self.stalled or any(is_error(r) for r in self.extra_reasons)
+
+    @property
     def state(self) -> PrinterState:
         if self.paused and self.active_job is None:
             return PrinterState.STOPPED
-        if self.stalled or any(is_error(r) for r in self.extra_reasons):
+        if self.critical:
             return PrinterState.STOPPED
         if self.active_job is not None:
             return PrinterState.PROCESSING
@@ -268,7 +274,7 @@ class Printer:
     @property
     def status_light(self) -> StatusLight:
         """The status LED: error or offline wins over printing, printing over ready."""
-        if self.stalled or any(is_error(r) for r in self.extra_reasons):
+        if self.critical:
             return StatusLight.ERROR
         if self.active_job is not None:
             return StatusLight.PRINTING

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from firmware import __version__
+from firmware.alerts import alert_text
 from firmware.capabilities import Capabilities
 from firmware.ipp.codec import AttributeGroup, pre_encode
 from firmware.ipp.registry import make_attribute
@@ -22,7 +23,7 @@ from firmware.ipp.tags import DelimiterTag, ValueTag
 from firmware.ipp.template import CHECKS, CONTENT_OPTIMIZE, PRINT_SCALING
 from firmware.ipp.values import Attribute, OutOfBand, Range, Resolution
 from firmware.media import parse_media
-from firmware.reasons import REASON_FOR_CONDITION, REASON_TEXT
+from firmware.reasons import REASON_TEXT
 
 if TYPE_CHECKING:
     from firmware.printer import Alert, Printer
@@ -145,13 +146,6 @@ def alert_value(system: System, alert: Alert) -> bytes:
     return (f"code={alert.kind.code};index={alert.index};severity={alert.kind.severity};"
             f"training={alert.kind.training};group={alert.kind.group};"
             f"time={system.up_time(alert.raised)}").encode()
-
-
-def alert_text(alert: Alert) -> str:
-    if alert.condition is not None:
-        reason = REASON_FOR_CONDITION.get(alert.condition, "other-error")
-        return REASON_TEXT.get(reason, reason)
-    return "Printer started"
 
 
 #: Requested-attributes lists whose selection is remembered per printer.

@@ -16,7 +16,6 @@ from collections.abc import Hashable, Iterator
 from pathlib import Path
 
 from firmware.printer import Printer, PrinterState
-from firmware.reasons import is_error
 from firmware.snmp import mib
 from firmware.snmp.context import AgentContext
 from firmware.snmp.mib import MIB_2, ZERO_DOT_ZERO, Column, Entry, scalar, table
@@ -72,13 +71,9 @@ def detected_error_state(printer: Printer) -> bytes:
     return struct.pack(">H", bits)
 
 
-def _critical(printer: Printer) -> bool:
-    return printer.stalled or any(is_error(r) for r in printer.extra_reasons)
-
-
 def device_status(printer: Printer) -> int:
     """hrDeviceStatus: down on a critical alert, warning on a non-critical one."""
-    if _critical(printer):
+    if printer.critical:
         return DEVICE_DOWN
     if printer.port_conditions & WARNING_CONDITIONS:
         return DEVICE_WARNING
@@ -88,7 +83,7 @@ def device_status(printer: Printer) -> int:
 def printer_status(printer: Printer) -> int:
     """hrPrinterStatus: other while stopped (critical alert, off-line, paused)."""
     state = printer.state
-    if _critical(printer) or state == PrinterState.STOPPED:
+    if printer.critical or state == PrinterState.STOPPED:
         return PRINTER_OTHER
     return PRINTER_PRINTING if state == PrinterState.PROCESSING else PRINTER_IDLE
 

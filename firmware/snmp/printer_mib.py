@@ -26,11 +26,12 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from firmware.alerts import alert_text
 from firmware.config import Config
 from firmware.ipp.printer_attributes import IPP_VERSIONS
 from firmware.media import MediaSize, parse_media
 from firmware.printer import Alert, MediaTray, Printer, PrinterState, Supply
-from firmware.reasons import REASON_FOR_CONDITION, REASON_TEXT, is_error
+from firmware.reasons import REASON_TEXT, is_error
 from firmware.snmp import iana_printer_mib as iana
 from firmware.snmp import mib
 from firmware.snmp.context import AgentContext
@@ -127,13 +128,6 @@ def display_text(printer: Printer) -> str:
     if reasons:
         return REASON_TEXT[reasons[0]]
     return "Printing" if printer.state == PrinterState.PROCESSING else "Ready"
-
-
-def alert_text(alert: Alert) -> str:
-    if alert.condition is not None:
-        reason = REASON_FOR_CONDITION.get(alert.condition, "other-error")
-        return REASON_TEXT.get(reason, reason)
-    return {"powerUp": "Printer powered up"}.get(alert.kind.code, alert.kind.code)
 
 
 def _size(name: str) -> MediaSize | None:

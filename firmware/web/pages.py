@@ -19,10 +19,11 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
+from firmware.alerts import alert_text
 from firmware.config import host_port
 from firmware.logbuffer import BUFFER
 from firmware.printer import Printer
-from firmware.reasons import REASON_FOR_CONDITION, REASON_TEXT, is_error
+from firmware.reasons import REASON_TEXT, is_error
 from firmware.system import System
 from firmware.users import UserDB
 from firmware.web.session import COOKIE, LIFETIME, Session, SessionKeeper
@@ -126,10 +127,9 @@ class WebUI:
         }[printer.state.keyword]
         alerts = []
         for alert in reversed(printer.alerts):
-            reason = REASON_FOR_CONDITION.get(alert.condition) if alert.condition else None
             event = alert.condition is None  # power-up: an event, not a condition
             alerts.append({"index": alert.index, "active": alert.active and not event,
-                           "text": REASON_TEXT.get(reason, reason) if reason else "Printer started",
+                           "text": alert_text(alert),
                            "raised": clock(alert.raised),
                            "cleared": "—" if event else clock(alert.cleared)})
         return self.render(request, "status.html", "Status", reasons=reasons,

@@ -48,7 +48,7 @@ def test_alert_table_life_cycle(ctx: AgentContext) -> None:
     table = build_mib(ctx)
     table.refresh()
     assert alert_rows(table) == {1: {1: 1, 2: 1, 3: 7, 4: 5, 5: -1, 6: -2, 7: 503,
-                                     8: "Printer powered up", 9: 0}}
+                                     8: "Printer started", 9: 0}}
     printer.apply_port_status(PortStatus(frozenset({PortCondition.PAPER_OUT})))
     table.refresh()
     rows = alert_rows(table)
