@@ -1,5 +1,6 @@
 """Printer-language detection from a document's first bytes, for protocols that carry
-no document-format (raw 9100, LPD) and for IPP's application/octet-stream."""
+no document-format (raw 9100, LPD) and for IPP's application/octet-stream (the
+pipeline's readers recognise their formats through it too: one list of magic numbers)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,17 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+#: How far into a document a PDF header may start: PDF readers accept it anywhere in the
+#: first 1024 bytes (ISO 32000-1 Annex H.3, implementation note 13), after a mail or
+#: spooler header for example.
+PDF_HEADER_WINDOW = 1024
+
+
 def detect_format(head: bytes, default: str = "application/octet-stream") -> str:
     """The MIME type a document's first bytes announce, or ``default``."""
     for magic, mime in _MAGIC:
         if head.startswith(magic):
             return mime
+    if b"%PDF-" in head[:PDF_HEADER_WINDOW]:
+        return "application/pdf"
     return default

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from firmware.capabilities import Capabilities
+from firmware.pdl import detect_format
 from firmware.pipeline.layout import device_page
 from firmware.pipeline.options import JobOptions
 from firmware.pipeline.page import DevicePage, Page, Space
@@ -77,9 +78,10 @@ class Reader(abc.ABC):
         return True
 
     @classmethod
-    @abc.abstractmethod
     def sniff(cls, head: bytes) -> bool:
-        """Does a document starting with ``head`` look like this format?"""
+        """Does a document starting with ``head`` look like this format?  By
+        :func:`firmware.pdl.detect_format`, the one list of magic numbers."""
+        return detect_format(head) in cls.formats
 
     @abc.abstractmethod
     def pages(self, path: Path, ctx: RenderContext) -> Iterator[Page]:

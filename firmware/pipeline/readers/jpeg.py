@@ -81,10 +81,6 @@ class JpegReader(Reader):
     def available(cls) -> bool:
         return importlib.util.find_spec("PIL") is not None
 
-    @classmethod
-    def sniff(cls, head: bytes) -> bool:
-        return head.startswith(b"\xff\xd8\xff")
-
     def pages(self, path: Path, ctx: RenderContext) -> Iterator[Page]:
         from PIL import Image, UnidentifiedImageError
 

@@ -67,10 +67,6 @@ class PdfReader(Reader):
     def available(cls) -> bool:
         return importlib.util.find_spec("pypdfium2") is not None
 
-    @classmethod
-    def sniff(cls, head: bytes) -> bool:
-        return b"%PDF-" in head[:1024]
-
     def pages(self, path: Path, ctx: RenderContext) -> Iterator[Page]:
         import pypdfium2 as pdfium
 

@@ -112,10 +112,6 @@ class PwgHeader:
 class PwgReader(Reader):
     formats = ("image/pwg-raster",)
 
-    @classmethod
-    def sniff(cls, head: bytes) -> bool:
-        return head.startswith(SYNC)
-
     def pages(self, path: Path, ctx: RenderContext) -> Iterator[Page]:
         from firmware.pipeline.readers.raster import raster_pages  # numpy: when needed
 

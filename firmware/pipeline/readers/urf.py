@@ -62,10 +62,6 @@ def _next_urf_page(fh: BinaryIO, pending: bytes) -> tuple[RasterSpec, bytes] | N
 class UrfReader(Reader):
     formats = ("image/urf",)
 
-    @classmethod
-    def sniff(cls, head: bytes) -> bool:
-        return head.startswith(b"UNIRAST")
-
     def pages(self, path: Path, ctx: RenderContext) -> Iterator[Page]:
         from firmware.pipeline.readers.raster import raster_pages  # numpy: when needed
 
