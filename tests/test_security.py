@@ -200,3 +200,45 @@ def test_slow_clients_do_not_block_printing(daemon: Daemon) -> None:
         for sock in socks:
             sock.close()
     assert post(daemon.ipp_port, b"").http_status == 400  # and it still answers
+
+
+def raw_answer(port: int, body: bytes, chunked: bool) -> tuple[str, dict[str, str], bytes]:
+    """A request as bytes on a socket; the status line, fields and body of the answer."""
+    if chunked:  # the fast path hands chunked bodies to aiohttp
+        framing = b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(body) + body + (
+            b"\r\n0\r\n\r\n")
+    else:
+        framing = b"Content-Length: %d\r\n\r\n" % len(body) + body
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /ipp/print HTTP/1.1\r\nHost: localhost\r\n"
+                     b"Content-Type: application/ipp\r\n" + framing)
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.split(b"\r\n\r\n", 1)[1]) < int(
+                dict(line.split(b": ", 1) for line in reply.split(b"\r\n\r\n")[0]
+                     .split(b"\r\n")[1:]).get(b"Content-Length", b"0")):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    head, _, rest = reply.partition(b"\r\n\r\n")
+    status, *lines = head.decode().split("\r\n")
+    fields = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}
+    return status, fields, rest
+
+
+def test_both_http_paths_refuse_a_login_alike(daemon: Daemon) -> None:
+    """The fast path (Content-Length) and aiohttp (chunked) send the same 426 for an
+    operation that needs a login in the clear: Upgrade with the upgrade connection option
+    (RFC 9110 §7.8), the same words; and other clients are still answered after it."""
+    from firmware.ipp.codec import encode
+
+    body = encode(request(Operation.PURGE_JOBS, daemon.uri))
+    fast = raw_answer(daemon.ipp_port, body, chunked=False)
+    slow = raw_answer(daemon.ipp_port, body, chunked=True)
+    for status, fields, text in (fast, slow):
+        assert status.startswith("HTTP/1.1 426"), status
+        assert fields["upgrade"] == "TLS/1.2, HTTP/1.1"
+        assert "upgrade" in fields["connection"].lower()
+        assert text == b"log in over ipps:// (TLS)\n"
+    assert send(daemon.ipp_port, request(Operation.GET_PRINTER_ATTRIBUTES, daemon.uri)).status \
+        == Status.SUCCESSFUL_OK

@@ -49,10 +49,9 @@ from firmware.http1 import (
     response_head,
 )
 from firmware.ipp.codec import IppParseError, Message, MessageParser, encode
-from firmware.ipp.http import REALM
+from firmware.ipp.http import busy_reply, login_refusal
 from firmware.ipp.request import AuthenticationRequired, RequestContext
 from firmware.ipp.responder import Responder
-from firmware.ipp.tags import Status
 from firmware.security import RateLimiter
 from firmware.tls import TXT_VERSION
 
@@ -320,9 +319,7 @@ class FastConnection(asyncio.Protocol):
     async def _answer(self, head: RequestHead, message: Message) -> None:
         keep = head.keep_alive
         if not self.shared.rate.allow(self.peer):
-            reply = Responder.error_response(message.request_id, Status.SERVER_ERROR_BUSY,
-                                             "too many requests from this client; try again")
-            self._send(200, "OK", encode(reply), keep=False)
+            self._send(200, "OK", busy_reply(message.request_id), keep=False)
             return
         if log.isEnabledFor(logging.DEBUG):
             log.debug("IPP %s 0x%04x from %s (fast path)", head.target, message.code,
@@ -332,16 +329,10 @@ class FastConnection(asyncio.Protocol):
         try:
             reply = await self.shared.responder.handle(message, None, ctx)
         except AuthenticationRequired:
-            # As the aiohttp path: HTTP Basic over TLS (RFC 7617), and only there: in the
-            # clear the client is sent to TLS first (RFC 2817 §4.2).
-            if self.secure:
-                self._send(401, "Unauthorized", b"this operation needs a login\n", keep=keep,
-                           content_type="text/plain; charset=utf-8",
-                           extra=[("WWW-Authenticate", REALM)])
-            else:
-                self._send(426, "Upgrade Required", b"log in over ipps:// (TLS)\n",
-                           keep=False, content_type="text/plain; charset=utf-8",
-                           extra=[("Upgrade", "TLS/1.2, HTTP/1.1")])
+            refusal = login_refusal(self.secure)
+            self._send(refusal.status, refusal.reason, refusal.text.encode(),
+                       keep=keep and not refusal.close,
+                       content_type="text/plain; charset=utf-8", extra=list(refusal.headers))
             return
         except Exception:
             log.exception("IPP fast path: request from %s failed", self.peer)
@@ -360,7 +351,9 @@ class FastConnection(asyncio.Protocol):
         fields += [("Content-Length", str(len(body))), ("Date", self.shared.dates.now()),
                    ("Server", SERVER_SOFTWARE), *(extra or [])]
         if not keep:
-            fields.append(("Connection", "close"))
+            options = [v for k, v in fields if k == "Connection"]
+            fields = [(k, v) for k, v in fields if k != "Connection"]
+            fields.append(("Connection", ", ".join([*options, "close"])))
         self.transport.write(response_head(status, reason, fields) + body)
         if not keep:
             self.close()

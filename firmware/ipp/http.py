@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -42,15 +43,41 @@ def ipp_response(body: bytes) -> web.Response:
     return web.Response(body=body, content_type="application/ipp")
 
 
-def _unauthorized(secure: bool) -> web.HTTPException:
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """An HTTP refusal both IPP paths send alike: aiohttp's (:func:`handle_ipp`) and the
+    fast path's (:mod:`firmware.ipp.fastpath`)."""
+
+    status: int
+    reason: str
+    text: str
+    headers: tuple[tuple[str, str], ...] = ()
+    close: bool = False
+
+
+def login_refusal(secure: bool) -> Refusal:
+    """The answer to an operation that needs a login: HTTP Basic over TLS (RFC 7617), and
+    only there; in the clear the client is sent to TLS first (RFC 2817 §4.2: 426 with
+    ``Upgrade``, which RFC 9110 §7.8 says goes with the ``upgrade`` connection option)
+    rather than asked for a password it would send in the clear."""
     if secure:
-        return web.HTTPUnauthorized(headers={"WWW-Authenticate": REALM},
-                                    text="this operation needs a login\n")
-    # RFC 2817 §4.2: ask the client to come back over TLS rather than send a password
-    # in the clear.
-    return web.HTTPUpgradeRequired(headers={"Upgrade": "TLS/1.2, HTTP/1.1",
-                                            "Connection": "Upgrade"},
-                                   text="log in over ipps:// (TLS)\n")
+        return Refusal(401, "Unauthorized", "this operation needs a login\n",
+                       (("WWW-Authenticate", REALM),))
+    return Refusal(426, "Upgrade Required", "log in over ipps:// (TLS)\n",
+                   (("Upgrade", "TLS/1.2, HTTP/1.1"), ("Connection", "upgrade")), close=True)
+
+
+def busy_reply(request_id: int) -> bytes:
+    """The IPP answer to a client over its request rate (RFC 8011 §4.1.6.3:
+    server-error-busy, try again later)."""
+    return encode(Responder.error_response(request_id, Status.SERVER_ERROR_BUSY,
+                                           "too many requests from this client; try again"))
+
+
+def _unauthorized(secure: bool) -> web.HTTPException:
+    refusal = login_refusal(secure)
+    cls = web.HTTPUnauthorized if refusal.status == 401 else web.HTTPUpgradeRequired
+    return cls(headers=dict(refusal.headers), text=refusal.text)
 
 
 async def handle_ipp(request: web.Request) -> web.StreamResponse:
@@ -91,9 +118,7 @@ async def handle_ipp(request: web.Request) -> web.StreamResponse:
         return response
     assert message is not None
     if not guard.rate.allow(peer):
-        reply = Responder.error_response(message.request_id, Status.SERVER_ERROR_BUSY,
-                                         "too many requests from this client; try again")
-        response = ipp_response(encode(reply))
+        response = ipp_response(busy_reply(message.request_id))
         response.force_close()
         return response
     first = parser.remainder or await stream.readany()
