@@ -1,6 +1,14 @@
-"""IPP wire encoding (RFC 8010) and attribute registry, free of I/O.
+"""IPP: the printer's IPP front end.
 
-Typical use by a responder::
+The package holds two kinds of module, and only the first kind is free of I/O:
+
+* the protocol as pure code — the RFC 8010 codec (``codec.py``, ``tags.py``), the
+  attribute registry as data (``registry.py``), the operation table (``operations.py``),
+  and the attribute builders and operations, which read and act on the printer model;
+* the I/O around them — the aiohttp handler (``http.py``) and the asyncio fast path
+  (``fastpath.py``).
+
+This package exports the codec.  Typical use by a responder::
 
     parser = MessageParser()
     for chunk in body:
