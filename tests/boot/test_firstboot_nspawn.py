@@ -42,8 +42,19 @@ CACHE = Path(os.environ.get("PRINTBRIDGE_IMAGE_CACHE", "~/.cache/printbridge")).
 ARCH = qemu.selected()
 #: The debootstrapped root of that architecture, cached between runs.
 DEBIAN = CACHE / ("bookworm-root" if ARCH.name == "amd64" else f"bookworm-{ARCH.name}-root")
-#: Every timeout is multiplied by this (1 natively; emulation is 5-10 times slower).
+#: Timeouts inside the container are multiplied by this (1 natively; emulation is 5-10
+#: times slower).
 SLOW = ARCH.slow
+#: Each step's ceiling in seconds (measured: debootstrap 234 s arm64, 203 s armhf; first
+#: boot 8 s natively, 58 s arm64; booted checks 11 s natively, 70 s arm64).
+DEBOOTSTRAP_TIMEOUT = 3600 if ARCH.emulated else 1800
+MAKE_IMAGE_TIMEOUT = 1800
+FIRST_BOOT_TIMEOUT = 300 * SLOW if ARCH.emulated else 600
+BOOT_TIMEOUT = 400 * SLOW
+#: pytest-timeout's for the whole test: beyond every step's own, which runs out first and
+#: kills its container (pytest-timeout's interruption would not).
+TEST_TIMEOUT = (DEBOOTSTRAP_TIMEOUT + MAKE_IMAGE_TIMEOUT + FIRST_BOOT_TIMEOUT + BOOT_TIMEOUT
+                + 900)
 
 
 def apt_mirror() -> str:
@@ -68,7 +79,7 @@ PACKAGES = "python3,systemd,systemd-sysv,dbus,passwd,udev,iproute2"
 
 # Slow (a debootstrap and two container boots): `make test-image` runs it, `make test`
 # deselects the marker.  Root and the tools are what `make test-image` provides.
-pytestmark = [pytest.mark.image]
+pytestmark = [pytest.mark.image, pytest.mark.timeout(TEST_TIMEOUT)]
 
 AMD64_STATUS = """Package: libc6
 Status: install ok installed
@@ -545,6 +556,7 @@ done < /tmp/failed >> $out
 echo "failed-units=$(wc -l < /tmp/failed)" >> $out
 journalctl -b --no-pager -p warning | sed 's/^/boot-warning: /' >> $out
 journalctl --no-pager -u printbridge.service | tail -n 40 | sed 's/^/journal: /' >> $out
+journalctl -b --no-pager -u printbridge.service > /boot/firmware/printbridge-journal.txt
 echo done >> $out
 systemctl poweroff
 """.replace("@WAIT@", str(60 * SLOW)).replace("@FRONTENDS@", str(120 * SLOW)).replace(
@@ -561,7 +573,7 @@ def build_root(arch: qemu.Arch, dest: Path, log=print) -> float:
     started = time.monotonic()
     proc = subprocess.run(["debootstrap", f"--arch={arch.name}", "--variant=minbase",
                            f"--include={PACKAGES}", "bookworm", str(tmp), MIRROR],
-                          capture_output=True, text=True, timeout=1800 * arch.slow)
+                          capture_output=True, text=True, timeout=DEBOOTSTRAP_TIMEOUT)
     if proc.returncode != 0:
         log_file = tmp / "debootstrap/debootstrap.log"
         detail = log_file.read_text()[-3000:] if log_file.exists() else ""
@@ -616,16 +628,16 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
 
 def nspawn(root: Path, boot: Path, *args: str, timeout: float = 600
            ) -> subprocess.CompletedProcess[str]:
-    """Run the container; past ``timeout`` its init (nspawn's child, PID 1 of the
-    container's PID namespace, which takes every process in it along) is killed first:
-    killing only nspawn would leave the container running."""
+    """Run the container; past ``timeout`` (or interrupted) its init, nspawn's child and
+    PID 1 of the container's PID namespace, is killed, which takes every process in it
+    along: killing only nspawn would leave the container running."""
     command = ["systemd-nspawn", "-D", str(root), "--register=no", "--keep-unit", "-q",
                f"--bind={boot}:/boot/firmware", *args]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True) as proc:
         try:
             out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException as exc:
             try:
                 children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text()
             except OSError:
@@ -637,7 +649,9 @@ def nspawn(root: Path, boot: Path, *args: str, timeout: float = 600
                     pass
             proc.kill()
             out, err = proc.communicate()
-            raise subprocess.TimeoutExpired(command, timeout, out, err) from None
+            if isinstance(exc, subprocess.TimeoutExpired):
+                raise subprocess.TimeoutExpired(command, timeout, out, err) from None
+            raise
     return subprocess.CompletedProcess(command, proc.returncode, out, err)
 
 
@@ -679,7 +693,7 @@ def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
     proc = subprocess.run(["make", "--no-print-directory", "image", f"BASE={base}", f"OUT={out}",
                            *given, f"CONFIG={settings}", f"PYTHON={sys.executable}", "ARCH="],
                           cwd=ROOT, capture_output=True, text=True, env=make_env(),
-                          timeout=1800)
+                          timeout=MAKE_IMAGE_TIMEOUT)
     print(proc.stdout[-3000:])
     print(f"make image took {time.monotonic() - started:.1f} s")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
@@ -703,7 +717,7 @@ def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
     subprocess.run(["cp", "-a", "--reflink=auto", str(debian), str(root)], check=True)
     started = time.monotonic()
     proc = nspawn(root, boot, "--private-network", "/boot/firmware/printbridge/firstboot.sh",
-                  timeout=600 * SLOW)
+                  timeout=FIRST_BOOT_TIMEOUT)
     log = (boot / "printbridge/firstboot.log").read_text()
     assert proc.returncode == 0, log + proc.stderr
     print(f"first boot took {time.monotonic() - started:.1f} s")
@@ -747,7 +761,7 @@ def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
     (dropin / "test.conf").write_text("[Service]\nEnvironment=PRINTBRIDGE_DEBUG_HOOKS=1\n"
                                       f"WatchdogSec={WATCHDOG_SEC}s\n")
     started = time.monotonic()
-    proc = nspawn(root, boot, "--private-network", "-b", timeout=400 * SLOW)
+    proc = nspawn(root, boot, "--private-network", "-b", timeout=BOOT_TIMEOUT)
     print(f"boot and checks took {time.monotonic() - started:.1f} s")
     result = (boot / "result.txt").read_text() if (boot / "result.txt").exists() else ""
     print(result)
@@ -760,6 +774,9 @@ def test_first_boot_in_nspawn_then_the_daemon_under_systemd(
     failed = {key: values.get(key, "missing") for key in FRONTEND_CHECKS
               if values.get(key) != "ok"}
     failed |= {key: why for key, why in values.items() if why.startswith("FAIL")}
+    if failed:  # the daemon's whole journal says why (result.txt has its last lines)
+        journal = boot / "printbridge-journal.txt"
+        print(journal.read_text() if journal.exists() else "no printbridge-journal.txt")
     assert not failed, "\n".join(f"{key}: {why}" for key, why in failed.items()) + result
     assert values["restarts-before"] == "0"
     assert int(values["restarts-after"]) >= 1 and values["pid-after"] != values["pid-before"]
