@@ -50,11 +50,18 @@ def ragged_arange(counts: I64) -> I64:
     if total == 0:
         return np.zeros(0, dtype=np.int64)
     starts = np.cumsum(counts) - counts
-    return np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
+    return np.arange(total, dtype=np.int64) - np.repeat(starts, _repeats(counts))
+
+
+def _repeats(counts: I64) -> np.ndarray:
+    """Repeat counts as numpy's index type: ``np.repeat`` refuses int64 counts where that
+    is 32 bits (armhf: 32-bit Raspberry Pi OS), 'Cannot cast ... according to the rule
+    safe'."""
+    return np.asarray(counts).astype(np.intp, copy=False)
 
 
 def _expand(values: I64, counts: I64) -> I64:
-    return np.repeat(np.asarray(values, dtype=np.int64), counts)
+    return np.repeat(np.asarray(values, dtype=np.int64), _repeats(counts))
 
 
 def run_encode(
