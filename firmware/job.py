@@ -1,33 +1,23 @@
 """A print job: what was submitted, where its documents are, and how far it got.
 
-Job states are the RFC 8011 §5.3.7 ``job-state`` enums.  Everything here is plain data
-that the spool serialises to JSON; the IPP layer turns it into job attributes.
+Job states are the RFC 8011 §5.3.7 ``job-state`` enums; which changes between them are
+allowed is :mod:`firmware.job_states`' table, and :meth:`Job.set_state` is the only way to
+change one.  Everything here is plain data that the spool serialises to JSON; the IPP layer
+turns it into job attributes.
 """
 
 from __future__ import annotations
 
-import enum
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from firmware.job_states import IllegalTransition, JobState, allowed, transition
 
-class JobState(enum.IntEnum):
-    PENDING = 3
-    PENDING_HELD = 4
-    PROCESSING = 5
-    PROCESSING_STOPPED = 6
-    CANCELED = 7
-    ABORTED = 8
-    COMPLETED = 9
+__all__ = ["Document", "IllegalTransition", "Job", "JobState"]
 
-    @property
-    def keyword(self) -> str:
-        return self.name.lower().replace("_", "-")
-
-    @property
-    def terminal(self) -> bool:
-        return self >= JobState.CANCELED
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -95,14 +85,38 @@ class Job:
     def active(self) -> bool:
         return not self.state.terminal
 
-    def set_state(self, state: JobState, *reasons: str) -> None:
+    def can_become(self, state: JobState) -> bool:
+        """Whether :meth:`set_state` would accept ``state`` now."""
+        return allowed(self.state, state)
+
+    def set_state(self, state: JobState, reason: str, *more_reasons: str) -> None:
+        """Change the job's state, for ``reason`` (its ``job-state-reasons`` keyword,
+        RFC 8011 §5.3.8; ``more_reasons`` follow it).  The reasons replace the job's
+        (they are saved and reported with it) and the change is logged with its cause.
+
+        Raises :class:`IllegalTransition`, changing nothing, when the table in
+        :mod:`firmware.job_states` has no row for the change.  The state the job is
+        already in is not a change: only the reasons are replaced.
+        """
+        if not reason:
+            raise ValueError(f"job {self.id}: a job-state change needs a reason")
+        reasons = [reason, *more_reasons]
+        if state == self.state:
+            self.reasons = reasons
+            log.debug("job %d: still %s (%s)", self.id, state.keyword, ", ".join(reasons))
+            return
+        step = transition(self.state, state)
+        if step is None:
+            raise IllegalTransition(self.id, self.state, state)
         self.state = state
-        self.reasons = list(reasons) or ["none"]
+        self.reasons = reasons
         now = time.time()
         if state == JobState.PROCESSING and self.processing_at is None:
             self.processing_at = now
         if state.terminal:
             self.completed_at = now
+        log.info("job %d: %s -> %s, %s (%s)", self.id, step.source.keyword, state.keyword,
+                 step.name, ", ".join(reasons))
 
     def add_reason(self, reason: str) -> None:
         if reason not in self.reasons:

@@ -17,7 +17,10 @@ leaves either the old or the new file, never a torn one):
 A job is acknowledged to the client only after its document went through 1-4 *and* its
 metadata saying "not incoming" did.  On load, leftover ``*.tmp`` files are deleted, a job
 still marked incoming was never acknowledged and is aborted (``submission-interrupted``),
-and a job found ``processing`` was cut off mid-print and is queued again from its start.
+and a job found ``processing`` was cut off mid-print and is queued again from its start
+(the state machine's ``processing -> pending`` row, :data:`firmware.job_states.
+REQUEUED_AFTER_RESTART`; one whose every byte had reached the printer is queued only to be
+closed, :data:`~firmware.job_states.CLOSED_AFTER_RESTART`).
 """
 
 from __future__ import annotations
@@ -192,6 +195,7 @@ class Spool:
             job.set_state(JobState.ABORTED, "document-access-error", "aborted-by-system")
             return True
         if job.state in (JobState.PROCESSING, JobState.PROCESSING_STOPPED):
+            # Requeued after a restart (firmware.job_states.REQUEUED_AFTER_RESTART).
             if job.delivered:
                 # Only the closing of the job was lost: it is finished, not reprinted.
                 job.set_state(JobState.PENDING, "job-queued")

@@ -466,7 +466,9 @@ class System:
         """No more documents: the job becomes printable (IPP Close-Job, last-document)."""
         job.incoming = False
         printer = self.printers[job.printer]
-        if not job.documents:
+        if job.state.terminal:
+            pass  # canceled while its documents were arriving: it stays canceled
+        elif not job.documents:
             job.set_state(JobState.ABORTED, "job-data-insufficient")
         elif job.state == JobState.PENDING:
             held = printer.hold_new_jobs or job.attributes.get("job-hold-until", "no-hold") not in (
@@ -505,7 +507,12 @@ class System:
 
     async def abort_incoming(self, job: Job, reason: str = "submission-interrupted") -> None:
         job.incoming = False
-        job.set_state(JobState.ABORTED, reason, "aborted-by-system")
+        if job.state == JobState.COMPLETED:
+            return  # it printed before the failure: finished, it stays so (RFC 8011 §5.3.7)
+        if not job.state.terminal:
+            # One canceled while it arrived stays canceled (RFC 8011 §5.3.7: a finished
+            # job never changes state again); its documents go all the same.
+            job.set_state(JobState.ABORTED, reason, "aborted-by-system")
         # Nothing of an unacknowledged submission stays in the spool.
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.spool.executor, self.spool.remove_documents, job)

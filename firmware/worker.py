@@ -191,13 +191,24 @@ class PrintWorker:
             except DocumentError as exc:
                 log.warning("%s: job %d: %s", self.printer.name, job.id, exc)
                 job.message = str(exc)
-                job.set_state(JobState.ABORTED, "document-format-error", "aborted-by-system")
-                await self.store.job_finished(job)
+                await self._finish(job, JobState.ABORTED, "document-format-error",
+                                   "aborted-by-system")
             except Exception as exc:
                 log.exception("%s: job %d failed", self.printer.name, job.id)
                 job.message = str(exc)
-                job.set_state(JobState.ABORTED, "aborted-by-system")
-                await self.store.job_finished(job)
+                await self._finish(job, JobState.ABORTED, "aborted-by-system")
+
+    async def _finish(self, job: Job, state: JobState, reason: str, *more: str) -> None:
+        """Close the job in ``state`` (completed, canceled or aborted) and hand it back to
+        the store, unless something else finished it while it printed (an interrupted
+        submission aborts it, :meth:`System.abort_incoming`): a finished job never changes
+        state again (RFC 8011 §5.3.7), and whoever finished it handed it back then."""
+        if job.state.terminal:
+            log.info("%s: job %d was already %s; not %s", self.printer.name, job.id,
+                     job.state.keyword, state.keyword)
+            return
+        job.set_state(state, reason, *more)
+        await self.store.job_finished(job)
 
     async def _wait_for_port(self, job: Job) -> None:
         while not self._port_open:
@@ -240,10 +251,13 @@ class PrintWorker:
         if job.delivered:
             # Every byte reached the printer before a crash; only the close was missing.
             await self._wait_for_port(job)
+            if job.state != JobState.PENDING:
+                # Held or canceled while the printer was away: a held job is closed once
+                # released; a canceled one is finished already (RFC 8011 §5.3.7).
+                return
             with contextlib.suppress(PortError):
                 await self.port_call(self.port.end_job, job.id, completed=True)
-            job.set_state(JobState.COMPLETED, "job-completed-successfully")
-            await self.store.job_finished(job)
+            await self._finish(job, JobState.COMPLETED, "job-completed-successfully")
             return
         job.attempts += 1
         job.bytes_sent = 0
@@ -293,12 +307,11 @@ class PrintWorker:
             elif pages_before is not None and status.page_count is not None:
                 # Raw data: only the printer knows how many pages it made.
                 job.impressions = job.sheets = max(0, status.page_count - pages_before)
-            job.set_state(JobState.COMPLETED, "job-completed-successfully")
+            await self._finish(job, JobState.COMPLETED, "job-completed-successfully")
         else:
             with contextlib.suppress(PortError):
                 await self.port_call(self.port.soft_reset)
-            job.set_state(JobState.CANCELED, "job-canceled-by-user")
-        await self.store.job_finished(job)
+            await self._finish(job, JobState.CANCELED, "job-canceled-by-user")
 
     async def render(self, job: Job) -> AsyncIterator[bytes]:
         """What goes to the port for a job: its documents converted to the printer's

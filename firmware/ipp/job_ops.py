@@ -364,6 +364,11 @@ async def resume_job(call: Call) -> None:
     check_owner(call, job)
     if not job.suspended:
         raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE, f"job {job.id} is not suspended")
+    if job.state.terminal:
+        # Canceled or aborted while suspended: finished, it never prints again (RFC 8011
+        # §5.3.7), so there is nothing to resume.
+        raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE,
+                       f"job {job.id} is {job.state.keyword} and cannot be resumed")
     job.suspended = False
     job.set_state(JobState.PROCESSING, "job-printing")
     await call.system.job_changed_durable(job)
