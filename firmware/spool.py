@@ -195,7 +195,10 @@ class Spool:
             job.set_state(JobState.ABORTED, "document-access-error", "aborted-by-system")
             return True
         if job.state in (JobState.PROCESSING, JobState.PROCESSING_STOPPED):
-            # Requeued after a restart (firmware.job_states.REQUEUED_AFTER_RESTART).
+            # Requeued after a restart (firmware.job_states.REQUEUED_AFTER_RESTART).  A
+            # suspension (RFC 3998 Suspend-Current-Job) ends with the job it held: left
+            # set, the requeued job would take Resume-Job into processing without printing.
+            job.suspended = False
             if job.delivered:
                 # Only the closing of the job was lost: it is finished, not reprinted.
                 job.set_state(JobState.PENDING, "job-queued")

@@ -129,7 +129,7 @@ def test_spool_recovery_is_the_named_requeue(tmp_path: Path,
                                              caplog: pytest.LogCaptureFixture) -> None:
     spool = Spool(tmp_path)
     for job_id, state in ((1, R), (2, S)):
-        job = Job(id=job_id, printer="P", state=state)
+        job = Job(id=job_id, printer="P", state=state, suspended=state == S)
         path = spool.document_path(job, 1)
         path.write_bytes(b"data")
         job.documents.append(Document(1, size=4, path=path.name))
@@ -137,6 +137,7 @@ def test_spool_recovery_is_the_named_requeue(tmp_path: Path,
     with caplog.at_level(logging.INFO, logger="firmware.job"):
         jobs = Spool(tmp_path).load()
     assert [(j.state, RESTARTED_REASON in j.reasons) for j in jobs] == [(P, True), (P, True)]
+    assert not any(j.suspended for j in jobs)  # a restart ends a suspension (RFC 3998)
     assert sum(REQUEUED_AFTER_RESTART in r.getMessage() for r in caplog.records) == 2
 
 

@@ -362,7 +362,7 @@ async def resume_job(call: Call) -> None:
     """Resume-Job (RFC 3998)."""
     job = _job(call)
     check_owner(call, job)
-    if not job.suspended:
+    if not job.suspended or job.state == JobState.PENDING:
         raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE, f"job {job.id} is not suspended")
     if job.state.terminal:
         # Canceled or aborted while suspended: finished, it never prints again (RFC 8011
