@@ -20,12 +20,34 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from firmware.job import Job
+from firmware.printer import Printer
 from firmware.system import System
-from hal.emulated import EmulatedPort
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST = 64 * 1024
+
+#: Admin commands that are printer actions: each the System method IPP and the web pages
+#: call for the same action (``{"command": "pause", "printer": NAME}``).
+PRINTER_ACTIONS: dict[str, Callable[[System, Printer], Awaitable[None]]] = {
+    "pause": lambda system, printer: system.set_paused(printer, True),
+    "resume": lambda system, printer: system.set_paused(printer, False),
+    "enable": lambda system, printer: system.set_accepting(printer, True),
+    "disable": lambda system, printer: system.set_accepting(printer, False),
+    "hold-new-jobs": lambda system, printer: system.set_hold_new_jobs(printer, True),
+    "release-held-new-jobs": lambda system, printer: system.set_hold_new_jobs(printer, False),
+    "restart": lambda system, printer: system.restart_printer(printer),
+    "purge": lambda system, printer: system.purge_jobs(printer),
+}
+
+#: Admin commands on one job (``{"command": "cancel", "job": ID}``); refused (ok false)
+#: when the job's state does not allow it.
+JOB_ACTIONS: dict[str, Callable[[System, Job], Awaitable[bool]]] = {
+    "cancel": lambda system, job: system.cancel_job(job),
+    "hold": lambda system, job: system.hold_job(job),
+    "release": lambda system, job: system.release_job(job),
+}
 
 
 class AdminServer:
@@ -73,7 +95,19 @@ class AdminServer:
         if command == "status":
             return {"ok": True, "status": self.system.status()}
         if command == "emulate":
-            return self._emulate(request)
+            return await self._emulate(request)
+        if command in PRINTER_ACTIONS:
+            await PRINTER_ACTIONS[command](self.system, self._printer(request))
+            return {"ok": True}
+        if command in JOB_ACTIONS:
+            job = self._job(request)
+            if not await JOB_ACTIONS[command](self.system, job):
+                raise ValueError(f"job {job.id} is {job.state.keyword}: {command} not possible")
+            return {"ok": True}
+        if command == "identify":
+            self.system.identify(self._printer(request), request.get("actions"),
+                                 str(request.get("message") or ""))
+            return {"ok": True}
         if command == "debug-block-loop" and os.environ.get("PRINTBRIDGE_DEBUG_HOOKS") == "1":
             # Test hook (off unless the environment turns it on): stall the event loop,
             # as a hung callback would, so the systemd watchdog test sees pings stop.
@@ -83,16 +117,23 @@ class AdminServer:
             return await self.handlers[command](request)
         raise ValueError(f"unknown command {command!r}")
 
-    def _emulate(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _printer(self, request: dict[str, Any]) -> Printer:
         printer = self.system.printer(request.get("printer"))
         if printer is None:
             raise ValueError(f"no printer {request.get('printer')!r}")
-        worker = self.system.workers[printer.name]
-        if not isinstance(worker.port, EmulatedPort):
-            raise ValueError(f"printer {printer.name!r} is not an emulated printer")
+        return printer
+
+    def _job(self, request: dict[str, Any]) -> Job:
+        job_id = request.get("job")
+        job = self.system.find_job(job_id) if isinstance(job_id, int) else None
+        if job is None:
+            raise ValueError(f"no job {job_id!r}")
+        return job
+
+    async def _emulate(self, request: dict[str, Any]) -> dict[str, Any]:
         value = request.get("value")
-        worker.port.inject(str(request.get("action")), None if value is None else int(value))
-        worker.request_poll()
+        await self.system.inject_fault(self._printer(request), str(request.get("action")),
+                                       None if value is None else int(value))
         return {"ok": True}
 
     async def _print(self, request: dict[str, Any],

@@ -104,6 +104,23 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``printbridge printer ACTION``: the admin socket's printer actions (firmware.admin).
+PRINTER_COMMANDS = ("pause", "resume", "enable", "disable", "hold-new-jobs",
+                    "release-held-new-jobs", "restart", "purge", "identify")
+#: ``printbridge job ACTION ID``.
+JOB_COMMANDS = ("cancel", "hold", "release")
+
+
+def cmd_printer(args: argparse.Namespace) -> int:
+    _call(args, {"command": args.action, "printer": args.printer})
+    return 0
+
+
+def cmd_job(args: argparse.Namespace) -> int:
+    _call(args, {"command": args.action, "job": args.job})
+    return 0
+
+
 def cmd_print(args: argparse.Namespace) -> int:
     with open(args.file, "rb") as document:
         reply = _call(args, {"command": "print", "printer": args.printer,
@@ -263,6 +280,19 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument("value", type=int, nargs="?", help="level for toner, sheets for paper")
     emulate.add_argument("--printer", help="printer name (default: the first)")
     emulate.set_defaults(func=cmd_emulate)
+
+    printer = sub.add_parser("printer", help="act on a printer of the running daemon, as "
+                             "IPP and the web pages do (pause, hold-new-jobs, identify ...)")
+    _add_config_args(printer)
+    printer.add_argument("action", choices=PRINTER_COMMANDS)
+    printer.add_argument("--printer", help="printer name (default: the first)")
+    printer.set_defaults(func=cmd_printer)
+
+    job = sub.add_parser("job", help="cancel, hold or release a job of the running daemon")
+    _add_config_args(job)
+    job.add_argument("action", choices=JOB_COMMANDS)
+    job.add_argument("job", type=int, help="job ID")
+    job.set_defaults(func=cmd_job)
 
     prt = sub.add_parser("print", help="spool a local file on the running daemon")
     _add_config_args(prt)

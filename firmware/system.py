@@ -29,6 +29,7 @@ from firmware.printer import Identity, Printer
 from firmware.security import Limits
 from firmware.spool import Spool, atomic_write
 from firmware.worker import PrintWorker
+from hal.emulated import EmulatedPort
 from hal.registry import create_port
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ RETAIN_DOCUMENTS_MAX = 32 * 1024 * 1024
 
 #: Identity fields an administrator may change at run time (IPP Set-Printer-Attributes).
 SETTABLE_IDENTITY = ("info", "location", "geo_location", "organization")
+
+#: How long 'identify-printer-requested' stays in printer-state-reasons after an
+#: Identify-Printer (PWG 5100.13 §5.3), whoever asked (IPP, the web page, the admin socket).
+IDENTIFY_SECONDS = 5.0
+#: identify-actions the printer takes (PWG 5100.13 §6.2.4); anything else is refused.
+IDENTIFY_ACTIONS = ("display", "flash", "sound", "speak")
 
 
 class SubmissionError(Exception):
@@ -69,6 +76,8 @@ class System:
         self.tls_fingerprint = ""
         #: Fire-and-forget tasks (timeouts, identify) kept referenced until they finish.
         self.background: set[asyncio.Task[None]] = set()
+        #: Per printer, the timer that ends its 'identify-printer-requested' reason.
+        self._identify_timers: dict[str, asyncio.TimerHandle] = {}
         self._printer_dir = config.state_dir / "printers"
         self._printer_dir.mkdir(exist_ok=True)
         #: The paper loaded where nothing says otherwise: by ``[daemon] country``, else
@@ -109,6 +118,7 @@ class System:
             setattr(printer.counters, key, int(counters.get(key, 0)))
         printer.paused = bool(saved.get("paused", False))
         printer.accepting = bool(saved.get("accepting", True))
+        printer.hold_new_jobs = bool(saved.get("hold_new_jobs", False))
         self._restore_settings(printer, saved)
         self._load_ready_media(printer, pcfg, saved)
         if pcfg.policy not in ("open", "authenticated"):
@@ -149,6 +159,7 @@ class System:
             },
             "paused": printer.paused,
             "accepting": printer.accepting,
+            "hold_new_jobs": printer.hold_new_jobs,
             "settings": {key: getattr(printer.identity, key) for key in SETTABLE_IDENTITY},
             # What each tray holds, and what the configuration said when it was saved.
             "trays": {
@@ -303,6 +314,8 @@ class System:
     async def stop(self) -> None:
         for task in list(self.background):
             task.cancel()
+        for timer in self._identify_timers.values():
+            timer.cancel()
         for worker in self.workers.values():
             await worker.stop()
         # Let the I/O thread finish what it was asked first: the last save must be the
@@ -574,8 +587,9 @@ class System:
         await self.close_job(new)
         return new
 
-    def move_job(self, job: Job, *, after: Job | None = None) -> None:
-        """Promote-Job (``after`` None: print next) or Schedule-Job-After (RFC 3998 §3.3)."""
+    async def move_job(self, job: Job, *, after: Job | None = None) -> None:
+        """Promote-Job (``after`` None: print next) or Schedule-Job-After (RFC 3998 §3.3);
+        the new order of every queued job is saved."""
         printer = self.printers[job.printer]
         queued = sorted((j for j in printer.jobs.values() if j.active and j is not job),
                         key=lambda j: j.order)
@@ -589,6 +603,8 @@ class System:
             order = [*queued[:index], job, *queued[index:]]
         for position, queued_job in enumerate(order, start=1):
             queued_job.order = float(position)
+        for queued_job in order:
+            await self.save_job(queued_job)
         printer.changed()
 
     async def hold_job(self, job: Job) -> bool:
@@ -614,10 +630,124 @@ class System:
             await loop.run_in_executor(self.spool.executor, self.spool.delete, job)
         printer.changed()
 
+    # -- printer actions: every front end (IPP, web, admin socket, button) calls these,
+    # so one action has one implementation and persists the same way whoever asks.
     async def set_paused(self, printer: Printer, paused: bool) -> None:
+        """Pause-Printer / Resume-Printer (RFC 8011 §4.2.7-8): saved, survives a restart."""
         printer.paused = paused
         await self._save_in_order(printer)
         printer.changed()
+
+    async def set_hold_new_jobs(self, printer: Printer, hold: bool) -> None:
+        """Hold-New-Jobs (RFC 3998 §3.3.1: jobs accepted from now on are held) or
+        Release-Held-New-Jobs (§3.3.2: that stops, and the jobs it held are released).
+        Saved, so it survives a restart."""
+        printer.hold_new_jobs = hold
+        if not hold:
+            for job in list(printer.jobs.values()):
+                if job.state == JobState.PENDING_HELD and "job-hold-until" not in job.attributes:
+                    await self.release_job(job)
+        await self._save_in_order(printer)
+        printer.changed()
+
+    async def startup_printer(self, printer: Printer) -> None:
+        """Startup-Printer (RFC 3998 §3.1.5): print and accept again."""
+        await self.set_paused(printer, False)
+        await self.set_accepting(printer, True)
+
+    async def shutdown_printer(self, printer: Printer) -> None:
+        """Stop accepting and printing; queued jobs stay (RFC 3998 §3.1.4)."""
+        await self.set_accepting(printer, False)
+        await self.set_paused(printer, True)
+
+    async def restart_printer(self, printer: Printer) -> None:
+        """Restart-Printer (RFC 3998 §3.1.3) and the web page's Restart: end an
+        identify, print and accept again, and re-read the port's status."""
+        self._end_identify(printer)
+        await self.startup_printer(printer)
+        self.workers[printer.name].request_poll()
+
+    async def purge_jobs(self, printer: Printer) -> None:
+        """Purge-Jobs (RFC 8011 §4.2.9): cancel every job and forget them all."""
+        for job in list(printer.active_jobs()):
+            await self.cancel_job(job, "job-canceled-by-operator")
+        await self.purge_history(printer)
+
+    def identify(self, printer: Printer, actions: list[str] | None = None,
+                 message: str = "") -> None:
+        """Identify-Printer (PWG 5100.13 §5.3): 'identify-printer-requested' for
+        :data:`IDENTIFY_SECONDS` (the LED and the status page show it); a new request
+        starts the time again.  ValueError, nothing changed, for an action the printer
+        does not take."""
+        unsupported = [a for a in actions or () if a not in IDENTIFY_ACTIONS]
+        if unsupported:
+            raise ValueError(f"unsupported identify-actions: {', '.join(unsupported)}")
+        log.info("identify %s: %s", printer.name, message)
+        printer.extra_reasons.add("identify-printer-requested")
+        printer.changed()
+        timer = self._identify_timers.pop(printer.name, None)
+        if timer is not None:
+            timer.cancel()
+        self._identify_timers[printer.name] = asyncio.get_running_loop().call_later(
+            IDENTIFY_SECONDS, self._end_identify, printer)
+
+    def _end_identify(self, printer: Printer) -> None:
+        timer = self._identify_timers.pop(printer.name, None)
+        if timer is not None:
+            timer.cancel()
+        if "identify-printer-requested" in printer.extra_reasons:
+            printer.extra_reasons.discard("identify-printer-requested")
+            printer.changed()
+
+    async def inject_fault(self, printer: Printer, condition: str,
+                           value: int | None = None) -> None:
+        """``printbridge emulate``: make the emulated printer report ``condition`` (a
+        fault name, clear, toner LEVEL, paper SHEETS), then take a status reading, so the
+        model learns of it as of a real fault: through :meth:`Printer.apply_port_status`."""
+        worker = self.workers[printer.name]
+        if not isinstance(worker.port, EmulatedPort):
+            raise ValueError(f"printer {printer.name!r} is not an emulated printer")
+        await worker.port_call(worker.port.inject, condition, value)
+        await worker.poll()
+
+    # -- job actions
+    async def suspend_job(self, job: Job) -> bool:
+        """Suspend-Current-Job (RFC 3998 §3.2.1): the printing job stops where it is;
+        False unless it is printing."""
+        if job.state not in (JobState.PROCESSING, JobState.PROCESSING_STOPPED):
+            return False
+        job.suspended = True
+        job.set_state(JobState.PROCESSING_STOPPED, "job-suspended")
+        await self.job_changed_durable(job)
+        return True
+
+    async def resume_job(self, job: Job) -> bool:
+        """Resume-Job (RFC 3998 §3.2.2): a suspended job prints on; False for any other
+        (one canceled or aborted while suspended is finished and never prints again)."""
+        if not job.suspended or job.state == JobState.PENDING or job.state.terminal:
+            return False
+        job.suspended = False
+        job.set_state(JobState.PROCESSING, "job-printing")
+        await self.job_changed_durable(job)
+        return True
+
+    async def set_job_attributes(self, job: Job, *, name: str | None = None,
+                                 priority: int | None = None,
+                                 hold_until: str | None = None) -> None:
+        """Set-Job-Attributes (RFC 3380 §4.2) on a waiting job: its name, priority and
+        job-hold-until ('indefinite' holds it, 'no-hold' releases it).  The caller checked
+        the values."""
+        if name is not None:
+            job.name = name
+        if priority is not None:
+            job.attributes["job-priority"] = priority
+        if hold_until is not None:
+            job.attributes["job-hold-until"] = hold_until
+            if hold_until == "indefinite" and job.state == JobState.PENDING:
+                job.set_state(JobState.PENDING_HELD, "job-hold-until-specified")
+            elif hold_until == "no-hold" and job.state == JobState.PENDING_HELD:
+                job.set_state(JobState.PENDING, "job-queued")
+        await self.job_changed_durable(job)
 
     def status(self) -> dict[str, Any]:
         """A JSON-safe summary for ``printbridge status`` and the web page."""
@@ -635,6 +765,9 @@ class System:
                     "uuid": p.uuid,
                     "state": p.state.keyword,
                     "reasons": p.reasons,
+                    "paused": p.paused,
+                    "accepting": p.accepting,
+                    "hold_new_jobs": p.hold_new_jobs,
                     "port": p.port_uri,
                     "connected": p.port_connected,
                     "device_id": p.identity.device_id,

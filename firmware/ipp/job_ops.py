@@ -353,25 +353,21 @@ async def suspend_current_job(call: Call) -> None:
     job = call.printer.active_job
     if job is None:
         raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE, "no job is printing")
-    job.suspended = True
-    job.set_state(JobState.PROCESSING_STOPPED, "job-suspended")
-    await call.system.job_changed_durable(job)
+    await call.system.suspend_job(job)
 
 
 async def resume_job(call: Call) -> None:
     """Resume-Job (RFC 3998)."""
     job = _job(call)
     check_owner(call, job)
-    if not job.suspended or job.state == JobState.PENDING:
-        raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE, f"job {job.id} is not suspended")
-    if job.state.terminal:
+    if await call.system.resume_job(job):
+        return
+    if job.suspended and job.state.terminal:
         # Canceled or aborted while suspended: finished, it never prints again (RFC 8011
         # §5.3.7), so there is nothing to resume.
         raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE,
                        f"job {job.id} is {job.state.keyword} and cannot be resumed")
-    job.suspended = False
-    job.set_state(JobState.PROCESSING, "job-printing")
-    await call.system.job_changed_durable(job)
+    raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE, f"job {job.id} is not suspended")
 
 
 async def promote_job(call: Call) -> None:
@@ -379,8 +375,7 @@ async def promote_job(call: Call) -> None:
     job = _job(call)
     if job.state not in (JobState.PENDING, JobState.PENDING_HELD):
         raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE, f"job {job.id} is not waiting")
-    call.system.move_job(job)
-    await call.system.save_job(job)
+    await call.system.move_job(job)
 
 
 async def schedule_job_after(call: Call) -> None:
@@ -393,9 +388,7 @@ async def schedule_job_after(call: Call) -> None:
     target = call.printer.jobs.get(int(target_id)) if target_id is not None else None
     if target_id is not None and (target is None or not target.active):
         raise IppError(Status.CLIENT_ERROR_NOT_FOUND, f"job {target_id} is not queued")
-    call.system.move_job(job, after=target)
-    for queued in call.printer.active_jobs():
-        await call.system.save_job(queued)
+    await call.system.move_job(job, after=target)
 
 
 async def set_job_attributes(call: Call) -> None:
@@ -408,22 +401,20 @@ async def set_job_attributes(call: Call) -> None:
         raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE,
                        f"job {job.id} is {job.state.keyword}; only waiting jobs can change")
     attrs = settable_attributes(call.request.group(DelimiterTag.JOB), JOB_SETTABLE, "job")
+    # Every value is checked before anything changes (RFC 3380 §4.2).
+    values: dict[str, Any] = {}
     for attr in attrs:
         if attr.name == "job-name":
-            job.name = text(attr.value)
+            values["name"] = text(attr.value)
         elif attr.name == "job-priority":
             if not 1 <= int(attr.value) <= 100:
                 raise IppError(Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
                                "job-priority must be 1..100", [attr])
-            job.attributes["job-priority"] = int(attr.value)
+            values["priority"] = int(attr.value)
         elif attr.name == "job-hold-until":
             hold = text(attr.value)
             if hold not in ("no-hold", "indefinite"):
                 raise IppError(Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
                                f"job-hold-until {hold} is not supported", [attr])
-            job.attributes["job-hold-until"] = hold
-            if hold == "indefinite" and job.state == JobState.PENDING:
-                job.set_state(JobState.PENDING_HELD, "job-hold-until-specified")
-            elif hold == "no-hold" and job.state == JobState.PENDING_HELD:
-                job.set_state(JobState.PENDING, "job-queued")
-    await call.system.job_changed_durable(job)
+            values["hold_until"] = hold
+    await call.system.set_job_attributes(job, **values)

@@ -14,7 +14,6 @@ Each handler reads and changes the printer model through the System.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -29,7 +28,6 @@ from firmware.ipp.registry import make_attribute
 from firmware.ipp.request import Call, IppError, copy_attribute, settable_attributes, text
 from firmware.ipp.tags import DelimiterTag, Status, ValueTag
 from firmware.ipp.values import Attribute, Collection, OutOfBand
-from firmware.job import JobState
 from firmware.media import find_media
 
 if TYPE_CHECKING:
@@ -88,27 +86,17 @@ async def resume_printer(call: Call) -> None:
 
 async def purge_jobs(call: Call) -> None:
     """Purge-Jobs (RFC 8011 §4.2.9): cancel every job and forget them all."""
-    printer = _printer(call)
-    for job in list(printer.active_jobs()):
-        await call.system.cancel_job(job, "job-canceled-by-operator")
-    await call.system.purge_history(printer)
+    await call.system.purge_jobs(_printer(call))
 
 
 async def hold_new_jobs(call: Call) -> None:
-    """Hold-New-Jobs (RFC 3998)."""
-    printer = _printer(call)
-    printer.hold_new_jobs = True
-    printer.changed()
+    """Hold-New-Jobs (RFC 3998 §3.3.1); saved, survives a restart."""
+    await call.system.set_hold_new_jobs(_printer(call), True)
 
 
 async def release_held_new_jobs(call: Call) -> None:
-    """Release-Held-New-Jobs (RFC 3998)."""
-    printer = _printer(call)
-    printer.hold_new_jobs = False
-    for job in list(printer.jobs.values()):
-        if job.state == JobState.PENDING_HELD and "job-hold-until" not in job.attributes:
-            await call.system.release_job(job)
-    printer.changed()
+    """Release-Held-New-Jobs (RFC 3998 §3.3.2)."""
+    await call.system.set_hold_new_jobs(_printer(call), False)
 
 
 async def enable_printer(call: Call) -> None:
@@ -129,46 +117,29 @@ async def pause_after_current_job(call: Call) -> None:
 
 async def shutdown_printer(call: Call) -> None:
     """Stop accepting and printing; queued jobs stay (RFC 3998 §3.1.4)."""
-    printer = _printer(call)
-    await call.system.set_accepting(printer, False)
-    await call.system.set_paused(printer, True)
+    await call.system.shutdown_printer(_printer(call))
 
 
 async def startup_printer(call: Call) -> None:
     """Startup-Printer (RFC 3998): print and accept again."""
-    printer = _printer(call)
-    await call.system.set_paused(printer, False)
-    await call.system.set_accepting(printer, True)
+    await call.system.startup_printer(_printer(call))
 
 
 async def restart_printer(call: Call) -> None:
     """Reinitialise: re-read the port's status and resume (RFC 3998 §3.1.3)."""
-    await startup_printer(call)
-    call.system.workers[_printer(call).name].request_poll()
+    await call.system.restart_printer(_printer(call))
 
 
 async def identify_printer(call: Call) -> None:
     """Identify-Printer (PWG 5100.13 §5.3): flash the LED / show a message."""
-    printer = _printer(call)
     actions = call.op.get("identify-actions")
-    allowed = {"display", "flash", "sound", "speak"}
-    if actions is not None and any(str(a) not in allowed for a in actions.values):
+    try:
+        call.system.identify(_printer(call),
+                             None if actions is None else [str(a) for a in actions.values],
+                             call.value("message") or "")
+    except ValueError:
         raise IppError(Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
-                       "unsupported identify-actions", [copy_attribute(actions)])
-    message = call.value("message")
-    log.info("identify %s: %s", printer.name, message or "")
-    printer.extra_reasons.add("identify-printer-requested")
-    printer.changed()
-
-    async def done() -> None:
-        await asyncio.sleep(5)
-        printer.extra_reasons.discard("identify-printer-requested")
-        printer.changed()
-
-    background = call.system.background
-    task = asyncio.get_running_loop().create_task(done())
-    background.add(task)
-    task.add_done_callback(background.discard)
+                       "unsupported identify-actions", [copy_attribute(actions)]) from None
 
 
 # ---------------------------------------------------------------------- RFC 3380

@@ -32,6 +32,10 @@ HERE = Path(__file__).resolve().parent
 NAV = [("/", "Status"), ("/jobs", "Jobs"), ("/settings", "Settings"), ("/network", "Network"),
        ("/security", "Security"), ("/maintenance", "Maintenance")]
 WEB_KEY = web.AppKey("web-ui", "WebUI")
+#: The maintenance page's queue buttons and what each says once done.
+QUEUE_ACTIONS = {"pause": "Printing paused", "resume": "Printing resumed",
+                 "hold-new-jobs": "New jobs are held",
+                 "release-held-new-jobs": "Held new jobs released"}
 
 
 def level_text(level: int, unit: str = "%") -> str:
@@ -275,19 +279,25 @@ class WebUI:
 
     async def identify(self, request: web.Request) -> web.Response:
         await self.admin_form(request)
-        printer = self.system.default_printer
-        printer.extra_reasons.add("identify-printer-requested")
-        printer.changed()
+        self.system.identify(self.system.default_printer)
         raise self.back("/maintenance", "The printer shows itself")
 
     async def restart(self, request: web.Request) -> web.Response:
         await self.admin_form(request)
-        printer = self.system.default_printer
-        printer.extra_reasons.discard("identify-printer-requested")
-        await self.system.set_paused(printer, False)
-        await self.system.set_accepting(printer, True)
-        self.system.workers[printer.name].request_poll()
+        await self.system.restart_printer(self.system.default_printer)
         raise self.back("/maintenance", "Printer restarted")
+
+    async def queue_action(self, request: web.Request) -> web.Response:
+        """Pause / resume printing, hold / release new jobs: the System methods IPP's
+        Pause-Printer, Resume-Printer, Hold-New-Jobs and Release-Held-New-Jobs call."""
+        await self.admin_form(request)
+        printer = self.system.default_printer
+        action = request.match_info["action"]
+        if action in ("pause", "resume"):
+            await self.system.set_paused(printer, action == "pause")
+        else:
+            await self.system.set_hold_new_jobs(printer, action == "hold-new-jobs")
+        raise self.back("/maintenance", QUEUE_ACTIONS[action])
 
     async def log(self, request: web.Request) -> web.Response:
         if self.session(request) is None:
@@ -347,4 +357,6 @@ def add_web_routes(app: web.Application, system: System) -> WebUI:
     post("/maintenance/test-page", ui.test_page)
     post("/maintenance/identify", ui.identify)
     post("/maintenance/restart", ui.restart)
+    post(r"/maintenance/{action:pause|resume|hold-new-jobs|release-held-new-jobs}",
+         ui.queue_action)
     return ui
