@@ -131,10 +131,13 @@ class AdminServer:
         return job
 
     async def _emulate(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Inject a fault; the reply says the printer's state after the reading the
+        System took, as IPP's printer-state and printer-state-reasons do."""
         value = request.get("value")
-        await self.system.inject_fault(self._printer(request), str(request.get("action")),
+        printer = self._printer(request)
+        await self.system.inject_fault(printer, str(request.get("action")),
                                        None if value is None else int(value))
-        return {"ok": True}
+        return {"ok": True, "state": printer.state.keyword, "reasons": printer.reasons}
 
     async def _print(self, request: dict[str, Any],
                      reader: asyncio.StreamReader) -> dict[str, Any]:

@@ -251,12 +251,15 @@ def test_fault_from_the_admin_socket_reaches_ipp_and_snmp(tmp_path: Path) -> Non
     try:
         fe = FrontEnds(daemon)
         assert "media-empty-error" not in fe.reasons() and not no_paper()
-        daemon.emulate("paper-out")
-        assert "media-empty-error" in fe.reasons()  # at once: the reading was taken
+        reply = daemon.call({"command": "emulate", "action": "paper-out"})
+        # The reading was taken before the admin socket answered.
+        assert reply["state"] == "stopped" and "media-empty-error" in reply["reasons"]
+        assert "media-empty-error" in fe.reasons()
         assert fe.printer_state() == 5
         assert no_paper()
         assert "media-empty-error" in daemon.status()["reasons"]
-        daemon.emulate("clear")
+        reply = daemon.call({"command": "emulate", "action": "clear"})
+        assert reply["state"] == "idle" and "media-empty-error" not in reply["reasons"]
         assert "media-empty-error" not in fe.reasons()
         assert not no_paper()
         with pytest.raises(RuntimeError, match="unknown emulate command"):
