@@ -540,6 +540,25 @@ def test_cancel_mid_job(tmp_path: Path) -> None:
     run(test)
 
 
+def test_cancel_racing_the_last_byte_wins(tmp_path: Path) -> None:
+    """A cancel that arrives as the printer takes the last byte still cancels: the
+    printer job is cancelled and the printer reset, the job is never marked delivered
+    (the user was told it would not print; a restart must not close it as printed)."""
+    data = pages(2, 100_000, seed=23)
+
+    async def test() -> None:
+        async with rig(tmp_path) as r:
+            job = r.add_job(1, data)
+            r.port.at(len(data), lambda: r.loop.call_soon_threadsafe(r.cancel, job))
+            await r.finished(job)
+            assert r.received(job) == data  # every byte was taken...
+            assert job.state == JobState.CANCELED  # ...and the cancel still won
+            assert r.log() == ["begin 1", "cancel 1", "reset 0"]
+            assert not any(c.delivered for c in r.store.calls[1])
+
+    run(test)
+
+
 def test_cancel_while_the_printer_is_stalled(tmp_path: Path) -> None:
     """A jammed printer takes nothing; a cancel still ends the job without the jam
     being cleared."""
@@ -574,6 +593,60 @@ def test_cancel_while_waiting_for_an_unplugged_printer(tmp_path: Path) -> None:
             await r.finished(job)
             assert job.state == JobState.CANCELED
             assert r.log(job) == []  # the printer never heard of it
+
+    run(test)
+
+
+def test_suspended_job_sends_nothing_until_resumed(tmp_path: Path) -> None:
+    """Suspend-Current-Job (RFC 3998): the worker stops sending while the job is
+    suspended (the printer is fine and keeps being polled), and carries on from the
+    same byte once it is resumed."""
+    data = pages(4, 400_000, seed=20)
+
+    async def test() -> None:
+        async with rig(tmp_path) as r:
+            job = r.add_job(1, data)
+            suspended_at: list[int] = []
+
+            def suspend() -> None:
+                job.suspended = True
+                suspended_at.append(len(r.received(job)))
+
+            r.port.at(100_000, lambda: r.loop.call_soon_threadsafe(suspend))
+            await r.until(lambda: suspended_at, "the job to be suspended")
+            polls = r.port.polls
+            await r.until(lambda: r.port.polls >= polls + 3, "the monitor to poll on")
+            assert len(r.received(job)) == suspended_at[0]
+            job.suspended = False
+            await r.finished(job)
+            assert job.state == JobState.COMPLETED
+            assert r.received(job) == data
+            assert r.log() == ["begin 1", "end 1"]
+
+    run(test)
+
+
+def test_job_finished_elsewhere_while_printing_stays_finished(tmp_path: Path) -> None:
+    """A job aborted by another path while its bytes flow (an interrupted submission,
+    System.abort_incoming, which hands it to the store itself): the worker does not
+    change its state again nor hand it back a second time, and goes on to the next."""
+    data, next_data = pages(2, 300_000, seed=21), pages(1, 20_000, seed=22)
+
+    async def test() -> None:
+        async with rig(tmp_path) as r:
+            job = r.add_job(1, data)
+
+            def abort() -> None:
+                job.set_state(JobState.ABORTED, "submission-interrupted",
+                              "aborted-by-system")
+
+            r.port.at(100_000, lambda: r.loop.call_soon_threadsafe(abort))
+            after = r.add_job(2, next_data)
+            await r.finished(after)  # one worker: job 1 is behind it
+            assert job.state == JobState.ABORTED
+            assert job.reasons == ["submission-interrupted", "aborted-by-system"]
+            assert r.store.finished(job) == []
+            assert r.received(after) == next_data
 
     run(test)
 
