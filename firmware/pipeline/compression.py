@@ -50,18 +50,18 @@ def ragged_arange(counts: I64) -> I64:
     if total == 0:
         return np.zeros(0, dtype=np.int64)
     starts = np.cumsum(counts) - counts
-    return np.arange(total, dtype=np.int64) - np.repeat(starts, _repeats(counts))
+    return np.arange(total, dtype=np.int64) - np.repeat(starts, _index(counts))
 
 
-def _repeats(counts: I64) -> np.ndarray:
-    """Repeat counts as numpy's index type: ``np.repeat`` refuses int64 counts where that
-    is 32 bits (armhf: 32-bit Raspberry Pi OS), 'Cannot cast ... according to the rule
-    safe'."""
-    return np.asarray(counts).astype(np.intp, copy=False)
+def _index(values: I64) -> np.ndarray:
+    """Counts and bins as numpy's index type: ``np.repeat`` and ``np.bincount`` refuse
+    int64 where that is 32 bits (armhf: 32-bit Raspberry Pi OS), 'Cannot cast ...
+    according to the rule safe'."""
+    return np.asarray(values).astype(np.intp, copy=False)
 
 
 def _expand(values: I64, counts: I64) -> I64:
-    return np.repeat(np.asarray(values, dtype=np.int64), _repeats(counts))
+    return np.repeat(np.asarray(values, dtype=np.int64), _index(counts))
 
 
 def run_encode(
@@ -125,7 +125,8 @@ def run_encode(
     lit_runs = np.flatnonzero(has_lit)
     seg_id = np.cumsum(new_seg[lit_runs]) - 1
     n_segs = int(new_seg.sum())
-    seg_len = np.bincount(seg_id, weights=lit_tail[lit_runs], minlength=n_segs).astype(np.int64)
+    seg_len = np.bincount(_index(seg_id), weights=lit_tail[lit_runs],
+                          minlength=n_segs).astype(np.int64)
     seg_first = lit_runs[new_seg[lit_runs]]
     seg_start = starts[seg_first] + rep_part[seg_first]
     # 4. Packets: position, pixel count, kind.
@@ -163,7 +164,7 @@ def run_encode(
     else:
         for b in range(bpp):  # per byte of a pixel (B <= 8), not per pixel
             out[dst_pix + b] = pix[pix_idx, b]
-    lengths = np.bincount(pos // width, weights=size, minlength=n_rows).astype(np.int64)
+    lengths = np.bincount(_index(pos // width), weights=size, minlength=n_rows).astype(np.int64)
     return out, lengths
 
 
@@ -306,7 +307,7 @@ def delta_rows(rows: U8, seed: U8) -> tuple[U8, I64]:
     out[ext_dst] = ext_val.astype(np.uint8)
     data_k = ragged_arange(cmd_cnt)
     out[_expand(offsets + 1 + extra, cmd_cnt) + data_k] = flat[_expand(cmd_pos, cmd_cnt) + data_k]
-    lengths = np.bincount(cmd_pos // width, weights=size, minlength=n_rows).astype(np.int64)
+    lengths = np.bincount(_index(cmd_pos // width), weights=size, minlength=n_rows).astype(np.int64)
     return out, lengths
 
 
