@@ -501,6 +501,19 @@ class System:
         if job.state.terminal:
             await self.job_finished(job)
 
+    async def print_test_page(self, printer: Printer, *, user: str, origin: str,
+                              name: str = "Test page") -> Job:
+        """The printer's test page as a job (the web page's Test page, the button)."""
+        from firmware.testpage import test_page  # Pillow only when a page is asked for
+
+        data, fmt = test_page(printer)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield data
+
+        return await self.submit(printer, chunks(), format=fmt, name=name, user=user,
+                                 origin=origin)
+
     async def submit(
         self,
         printer: Printer,

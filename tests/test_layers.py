@@ -219,3 +219,28 @@ def test_the_worker_sees_a_job_store_not_the_system(tmp_path: Path) -> None:
     assert isinstance(system.config.status_interval, float)
     assert isinstance(system.config.write_timeout, float)
     assert callable(system.spool.path_of)
+
+
+#: The front ends: each reads the model and acts through it, not through another.
+FRONT_ENDS = ("firmware.web", "firmware.ipp", "firmware.snmp", "firmware.board",
+              "firmware.lpd", "firmware.raw", "firmware.admin", "firmware.net")
+#: Front ends that still read another's code: DNS-SD's TXT record and the Printer MIB
+#: derive values from IPP's attribute builders (issue 18: move those into the model).
+FRONT_END_SHARING = {
+    ("firmware.net.dnssd", "firmware.ipp.printer_attributes"),
+    ("firmware.net.txt", "firmware.ipp.values"),
+    ("firmware.snmp.printer_mib", "firmware.ipp.printer_attributes"),
+}
+
+
+def test_front_ends_do_not_import_each_other() -> None:
+    """The board's button used to print web/pages.py's test page; it is the model's now
+    (System.print_test_page).  Nothing but the listed sharing remains."""
+    def front(module: str) -> str | None:
+        return next((f for f in FRONT_ENDS if module == f or module.startswith(f + ".")),
+                    None)
+
+    crossing = {(module, target) for module, targets in import_graph().items()
+                for target in targets
+                if front(module) and front(target) and front(module) != front(target)}
+    assert crossing <= FRONT_END_SHARING, sorted(crossing - FRONT_END_SHARING)

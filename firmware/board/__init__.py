@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 from firmware.board import reset
@@ -78,17 +77,9 @@ class BoardIO:
             await self.led.stop()
 
     async def print_status_page(self) -> None:
-        """Short press: the test page (``firmware.web.pages.test_page``) as a local job."""
-        from firmware.web.pages import test_page
-
-        printer = self.system.default_printer
-        data, fmt = test_page(printer)
-
-        async def chunks() -> AsyncIterator[bytes]:
-            yield data
-
-        job = await self.system.submit(printer, chunks(), format=fmt, name="Status page",
-                                       user="button", origin="button")
+        """Short press: the test page (:mod:`firmware.testpage`) as a local job."""
+        job = await self.system.print_test_page(self.system.default_printer, user="button",
+                                                origin="button", name="Status page")
         log.info("button: status page is job %d", job.id)
 
     async def factory_reset(self) -> None:

@@ -7,8 +7,6 @@ values come from the printer model at request time.
 
 from __future__ import annotations
 
-import datetime
-import io
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -22,9 +20,9 @@ from aiohttp import web
 from firmware.alerts import alert_text
 from firmware.config import host_port
 from firmware.logbuffer import BUFFER
-from firmware.printer import Printer
 from firmware.reasons import REASON_TEXT, is_error
 from firmware.system import System
+from firmware.testpage import clock
 from firmware.users import UserDB
 from firmware.web.session import COOKIE, LIFETIME, Session, SessionKeeper
 
@@ -56,12 +54,6 @@ def media_text(name: str) -> str:
     if len(parts) == 3:
         return f"{parts[1].replace('-', ' ').title()} ({parts[2]})"
     return name
-
-
-def clock(timestamp: float | None) -> str:
-    if timestamp is None:
-        return ""
-    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class WebUI:
@@ -267,14 +259,8 @@ class WebUI:
 
     async def test_page(self, request: web.Request) -> web.Response:
         session, _ = await self.admin_form(request)
-        printer = self.system.default_printer
-        data, fmt = test_page(printer)
-
-        async def chunks():  # type: ignore[no-untyped-def]
-            yield data
-
-        job = await self.system.submit(printer, chunks(), format=fmt, name="Test page",
-                                       user=session.user, origin="web")
+        job = await self.system.print_test_page(self.system.default_printer,
+                                                user=session.user, origin="web")
         raise self.back("/maintenance", f"Test page sent as job {job.id}")
 
     async def identify(self, request: web.Request) -> web.Response:
@@ -308,29 +294,6 @@ class WebUI:
     async def style(self, request: web.Request) -> web.Response:
         return web.Response(body=(HERE / "style.css").read_bytes(), content_type="text/css",
                             headers={"Cache-Control": "max-age=3600"})
-
-
-def test_page(printer: Printer) -> tuple[bytes, str]:
-    """A one-page self-portrait of the printer, in a format its pipeline accepts."""
-    lines = [
-        "Printbridge test page", "",
-        f"Printer: {printer.name}", f"Model: {printer.identity.make_and_model}",
-        f"Location: {printer.identity.location}", f"Port: {printer.port_uri}",
-        f"State: {printer.state.keyword} ({', '.join(printer.reasons)})",
-        f"Pages printed: {printer.counters.impressions}", f"Time: {clock(time.time())}",
-    ]
-    if "image/jpeg" in printer.capabilities.formats:
-        from PIL import Image, ImageDraw  # here: Pillow is not idle weight
-
-        image = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi
-        draw = ImageDraw.Draw(image)
-        for i, line in enumerate(lines):
-            draw.text((120, 150 + i * 40), line, fill=0)
-        draw.rectangle((100, 100, 1140, 1654), outline=0, width=4)
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=85)
-        return out.getvalue(), "image/jpeg"
-    return ("\r\n".join(lines) + "\f").encode(), "application/octet-stream"
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
