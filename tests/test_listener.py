@@ -347,8 +347,8 @@ def test_hostile_clients_do_not_hold_up_others(patient: Daemon) -> None:
 
 
 def test_client_hello_refused_when_tls_is_off(make_daemon: type[Daemon]) -> None:
-    """With TLS off, a ClientHello is closed without a byte of answer (not handed to
-    HTTP as garbage); plain HTTP is served as ever."""
+    """With TLS off, a ClientHello is closed without a byte of answer; plain HTTP is
+    served as ever."""
     daemon = make_daemon(extra_config="[tls]\nenabled = no\n").start()
     with connect(daemon.ipp_port) as sock:
         sock.sendall(MemoryTls(sock).client_hello())
