@@ -153,11 +153,13 @@ class PrintWorker:
     async def _monitor(self) -> None:
         interval = self.store.config.status_interval
         while True:
+            # Cleared before the reading, so a request made while it is taken (a cancel,
+            # an injected fault) gets a reading of its own rather than waiting an interval.
+            self._poll_now.clear()
             try:
                 await self.poll()
             except Exception:
                 log.exception("%s: status poll failed", self.printer.name)
-            self._poll_now.clear()
             await wait_event(self._poll_now, interval)
 
     def _sync_active_job(self) -> None:

@@ -693,9 +693,6 @@ def test_status_polling_reads_the_port_into_the_model(tmp_path: Path) -> None:
     run(test)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "PrintWorker._monitor clears _poll_now after the poll, so a request_poll() made "
-    "while a poll is in flight is lost until the next status_interval"))
 def test_poll_requested_during_a_poll_is_not_lost(tmp_path: Path) -> None:
     """request_poll() while the monitor is reading the port (the reading already taken,
     the jam not in it): a new reading must follow, not wait for the next interval."""
