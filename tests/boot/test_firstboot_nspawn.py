@@ -824,3 +824,32 @@ def test_deb_installs_offline_in_nspawn(debian: Path, wheels: Path | None, tmp_p
     assert not (root / "opt/printbridge").exists()
     assert not (root / "lib/systemd/system/printbridge.service").exists()
     assert not (root / "etc/printbridge").exists()
+
+
+@pytest.mark.timeout(int(120 + 60 * SLOW))
+def test_the_pipeline_on_the_architectures_own_numpy(debian: Path, tmp_path: Path) -> None:
+    """Every raster driver, and the emulator reading its output back, with the numpy and
+    Pillow the target installs: Debian's python3-numpy 1.24 and python3-pil 9.4 (what
+    the card's first boot installs on armhf, where numpy's index type is 32 bits; the
+    first boot above only converts one JPEG and one test page).  Run from the source tree
+    in a copy of the cached root, the packages fetched by its own apt."""
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", "--reflink=auto", str(debian), str(root)], check=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.run(
+        ["systemd-nspawn", "-D", str(root), "--register=no", "--keep-unit", "-q",
+         f"--bind-ro={ROOT}:/src", f"--bind={out}:/out", "--setenv=PYTHONDONTWRITEBYTECODE=1",
+         "sh", "-c", "apt-get install -y -q --no-install-recommends python3-numpy python3-pil"
+         " > /out/apt.log 2>&1 || { tail -n 20 /out/apt.log; exit 3; }; "
+         "python3 /src/tests/boot/pipeline_check.py /src /out"],
+        capture_output=True, text=True, timeout=300 * SLOW)
+    lines = proc.stdout.splitlines()
+    print("\n".join(lines[:3]))
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert "numpy 1.24" in lines[0], lines[0]
+    if ARCH.name == "armhf":
+        assert "intp 32 bits" in lines[0], lines[0]
+    ok = [line.split() for line in lines if line.startswith("ok ")]
+    assert len(ok) == 5 * 6, proc.stdout  # pcl5, pcl3, escp2, escpos, ps x 6 documents
+    assert all(words[-1] in ("1", "-") for words in ok), proc.stdout
