@@ -37,7 +37,7 @@ fuzz: $(BIN)/.installed .test-tools
 	FUZZ_COUNT=200000 $(BIN)/python -m pytest -q tests/test_fuzz.py tests/ipp/test_codec.py
 
 soak: $(BIN)/.installed .test-tools
-	CRASH_RUNS=500 LOAD_CLIENTS=50 LOAD_JOBS=20 $(BIN)/python -m pytest -q tests/lost
+	CRASH_RUNS=500 LOAD_CLIENTS=50 LOAD_JOBS=20 $(BIN)/python -m pytest -q tests/durability
 	$(BIN)/python bench/load.py
 
 clean:

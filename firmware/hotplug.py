@@ -44,8 +44,8 @@ from firmware.aio import wait_event
 from firmware.config import PrinterConfig
 from firmware.spool import atomic_write
 from hal.discovery import DISCOVERABLE, Found, Selector, discover
-from hal.hotplug import DeviceWatcher
 from hal.options import truthy
+from hal.udev import DeviceWatcher
 
 if TYPE_CHECKING:
     from firmware.system import System

@@ -13,8 +13,8 @@ import pytest
 from firmware.hotplug import queue_name
 from hal import discovery
 from hal.discovery import Selector, discover
-from hal.hotplug import DeviceWatcher
 from hal.ieee1284 import DeviceId
+from hal.udev import DeviceWatcher
 from tests.hal.fake_usb import FakePrinter
 
 
