@@ -32,6 +32,9 @@ if [ "$target" = test ]; then
     # ../shared/tools/ipptool3: the prebuilt ones need these libraries; where they do not
     # run, the tests build them with its build.sh, which needs a compiler and headers.
     packages="$packages libssl3 libpng16-16 libavahi-client3 zlib1g"
+    # An independent TLS client for the shared port (tests/test_security.py,
+    # tests/test_listener.py: openssl s_client).
+    packages="$packages openssl"
     ipptool3="$(dirname "$0")/../../shared/tools/ipptool3"
     if [ -d "$ipptool3" ] && ! "$ipptool3/bin/ipptool" --version >/dev/null 2>&1; then
         packages="$packages build-essential pkg-config libssl-dev zlib1g-dev"

@@ -23,7 +23,7 @@ import pytest
 from firmware.ipp import Operation, Status
 from firmware.system import IDENTIFY_SECONDS
 from tests.daemon import ROOT, Daemon, document, wait_for
-from tests.ipp.test_operations import ADMIN, Client, add_admin
+from tests.ipp.test_operations import ADMIN, Client, add_admin, admin_daemon
 from tests.snmp import netsnmp
 from tests.web.browser import Browser
 
@@ -101,11 +101,7 @@ class FrontEnds:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    daemon = Daemon(tmp_path_factory.mktemp("actions"), options={"rate": "200000"})
-    add_admin(daemon)
-    daemon.start()
-    yield daemon
-    daemon.stop()
+    yield from admin_daemon(tmp_path_factory, "actions")
 
 
 @pytest.fixture

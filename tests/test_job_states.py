@@ -30,7 +30,7 @@ from firmware.worker import PrintWorker
 from hal.port import Port, PortStatus
 from tests.daemon import Daemon, document, wait_for
 from tests.ipp.client import Response
-from tests.ipp.test_operations import Client, add_admin
+from tests.ipp.test_operations import Client, admin_daemon
 
 P, H, R, S = (JobState.PENDING, JobState.PENDING_HELD, JobState.PROCESSING,
               JobState.PROCESSING_STOPPED)
@@ -254,11 +254,7 @@ def test_the_worker_does_not_finish_a_job_finished_behind_its_back(tmp_path: Pat
 # ---------------------------------------------------------------------- over a socket
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    daemon = Daemon(tmp_path_factory.mktemp("states"), options={"rate": "200000"})
-    add_admin(daemon)
-    daemon.start()
-    yield daemon
-    daemon.stop()
+    yield from admin_daemon(tmp_path_factory, "states")
 
 
 @pytest.fixture

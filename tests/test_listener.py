@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import shutil
 import socket
 import ssl
 import subprocess
@@ -240,7 +239,6 @@ def test_plain_http_and_tls_share_the_port(patient: Daemon) -> None:
     assert uris[f"ipps://127.0.0.1:{patient.ipp_port}/ipp/print"] == "tls"
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 @pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
 def test_openssl_s_client(patient: Daemon, version: str) -> None:
     """An independent TLS client, each TLS version's ClientHello: the handshake

@@ -253,8 +253,7 @@ def _build(base: Path, out: Path, *, wheels: Path | None, arches: list[str] | No
         fat.put(files, "printbridge/wheelhouse")
         for deb_arch, group in debs.items():
             if group:
-                fat.mkdir("printbridge/debs")
-                fat.mkdir(f"printbridge/debs/{deb_arch}")
+                fat.mkdir(f"printbridge/debs/{deb_arch}")  # parents too
                 fat.put(group, f"printbridge/debs/{deb_arch}")
     fat.write("printbridge/firstboot.sh", (FILES / "install.sh").read_bytes())
     if config is not None:

@@ -279,13 +279,18 @@ async def cancel_job(call: Call) -> None:
     await call.system.cancel_job(job)
 
 
-async def cancel_current_job(call: Call) -> None:
-    """Cancel-Current-Job (RFC 3998): the job printing now."""
+def _current_job(call: Call) -> Job:
+    """The job printing now, for the RFC 3998 *-Current-Job operations."""
     assert call.printer is not None
     job = call.printer.active_job
     if job is None:
         raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE, "no job is printing")
-    await call.system.cancel_job(job)
+    return job
+
+
+async def cancel_current_job(call: Call) -> None:
+    """Cancel-Current-Job (RFC 3998): the job printing now."""
+    await call.system.cancel_job(_current_job(call))
 
 
 async def cancel_jobs(call: Call) -> None:
@@ -349,11 +354,7 @@ async def reprocess_job(call: Call) -> None:
 
 async def suspend_current_job(call: Call) -> None:
     """Suspend-Current-Job (RFC 3998)."""
-    assert call.printer is not None
-    job = call.printer.active_job
-    if job is None:
-        raise IppError(Status.CLIENT_ERROR_NOT_POSSIBLE, "no job is printing")
-    await call.system.suspend_job(job)
+    await call.system.suspend_job(_current_job(call))
 
 
 async def resume_job(call: Call) -> None:

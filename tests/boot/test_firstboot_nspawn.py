@@ -599,7 +599,7 @@ def binfmt() -> Iterator[None]:
         yield
         return
     if problems := qemu.missing([ARCH.handler]):
-        pytest.skip("; ".join(problems))
+        pytest.fail("; ".join(problems) + " (make test-image installs qemu-user-static)")
     with qemu.binfmt_handlers([ARCH.handler]):
         yield
 
@@ -608,7 +608,7 @@ def binfmt() -> Iterator[None]:
 def debian(binfmt: None) -> Path:
     if not (DEBIAN / "usr/bin/python3").exists():
         if shutil.which("debootstrap") is None:
-            pytest.skip("no debootstrap")
+            pytest.fail("no debootstrap (make test-image installs it)")
         build_root(ARCH, DEBIAN)
     return DEBIAN
 

@@ -76,13 +76,19 @@ class Client:
         wait_for(lambda: self.job_state(job_id) == state, timeout, f"job {job_id} state {state}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    daemon = Daemon(tmp_path_factory.mktemp("ops"), options={"rate": "200000"})
+def admin_daemon(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Daemon]:
+    """A module's daemon with an administrator and no rate limit (the body of the
+    ``server`` fixtures here and in the tests that share this client)."""
+    daemon = Daemon(tmp_path_factory.mktemp(name), options={"rate": "200000"})
     add_admin(daemon)
     daemon.start()
     yield daemon
     daemon.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    yield from admin_daemon(tmp_path_factory, "ops")
 
 
 @pytest.fixture
